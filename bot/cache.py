@@ -1,0 +1,58 @@
+"""What the bot last saw of each ticket, for autocomplete (Discord allows 3 s and no defer there)."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+from .models import Ticket
+from .render import choice_name
+
+__all__ = ("TicketCache",)
+
+MAX_CHOICES = 25
+
+
+class TicketCache:
+    """TicketId → the latest :class:`Ticket` seen, from polls, shows and actions."""
+
+    def __init__(self) -> None:
+        self._tickets: dict[str, Ticket] = {}
+
+    def __len__(self) -> int:
+        return len(self._tickets)
+
+    def __contains__(self, ticket_id: object) -> bool:
+        return ticket_id in self._tickets
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return self._tickets.get(ticket_id)
+
+    def put(self, ticket: Ticket) -> None:
+        if ticket.id:
+            self._tickets[ticket.id] = ticket
+
+    def discard(self, ticket_id: str) -> None:
+        self._tickets.pop(ticket_id, None)
+
+    def choices(
+        self, query: str, *, staff_id: int | None = None, first: str | None = None, active_only: bool = True
+    ) -> list[app_commands.Choice[str]]:
+        """Up to 25 choices matching ``query``: ``first`` (the thread's ticket), then the caller's claimed
+        tickets, then the rest, newest first. Names are 1-100 characters; values are ticket ids."""
+        needle = query.strip().casefold()
+        ranked: list[tuple[int, str, Ticket]] = []
+        for ticket in self._tickets.values():
+            if active_only and not ticket.is_active and ticket.id != first:
+                continue
+            haystack = f"{ticket.id} {ticket.subject} {ticket.author.username} {ticket.author.display_name}".casefold()
+            if needle and needle not in haystack:
+                continue
+            rank = 0 if ticket.id == first else 1 if staff_id is not None and ticket.claimed_by == staff_id else 2
+            ranked.append((rank, ticket.created_at, ticket))
+        ranked.sort(key=lambda r: (r[0], _desc(r[1])))
+        return [app_commands.Choice(name=choice_name(t), value=t.id) for _, _, t in ranked[:MAX_CHOICES]]
+
+
+def _desc(text: str) -> tuple[int, ...]:
+    # Newest first without reversing the rank order: negate the code points of the ISO timestamp.
+    return tuple(-ord(c) for c in text)

@@ -1,0 +1,86 @@
+"""The bot class. Its constructor only stores collaborators; all I/O happens in ``setup_hook`` or later."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+
+import discord
+from discord.ext import commands
+
+from .api import SeriesClient
+from .cache import TicketCache
+from .config import Config
+from .database import Database
+from .repositories import MetaRepo, ReplyRepo, StaffLinkRepo
+from .service import StaffActions
+from .tree import BotTree
+
+__all__ = ("EXTENSIONS", "TicketBot")
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets")
+
+
+class TicketBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        config: Config,
+        api: SeriesClient,
+        db: Database,
+        extensions: tuple[str, ...] = EXTENSIONS,
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = False  # slash commands only: no privileged intents (discord-limits I1)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=BotTree,
+            help_command=None,
+            # Player text must never ping anyone; a ping is opted into per message (discord-limits G1).
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.config = config
+        self.api = api
+        self.db = db
+        self.initial_extensions = extensions
+        self.links = StaffLinkRepo(db)
+        self.replies = ReplyRepo(db)
+        self.meta = MetaRepo(db)
+        self.ticket_cache = TicketCache()
+        self.actions = StaffActions(api=api, links=self.links, replies=self.replies)
+        self._in_flight: set[asyncio.Task[object]] = set()
+
+    def __repr__(self) -> str:
+        return f"<TicketBot api={self.api!r} db={self.db!r}>"
+
+    async def setup_hook(self) -> None:
+        for extension in self.initial_extensions:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                log.exception("Failed to load extension %s", extension)
+                raise
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync slash commands only when they changed since the last sync (200 creates a day per guild)."""
+        guild = discord.Object(self.config.discord_guild_id) if self.config.discord_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = f"commands:{guild.id if guild else 'global'}"
+        if await self.meta.get(key) == digest:
+            log.info("Slash commands unchanged; not syncing")
+            return
+        synced = await self.tree.sync(guild=guild)
+        await self.meta.set(key, digest)
+        log.info("Synced %d slash commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))

@@ -1,0 +1,158 @@
+"""Settings, read once from the environment.
+
+``Config.from_env`` takes any mapping, so tests pass a plain dict and never read a developer's
+``.env``. Every problem is collected and reported together: a deployer fixes them all in one go.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ("Config", "ConfigError", "Secret")
+
+DEFAULT_API_URL = "https://api.series.hr"
+DEFAULT_DATABASE_PATH = "data/bot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str`` or f-strings.
+
+    Call :meth:`reveal` at the one place the real value is needed (the login call, the HTTP header).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self):  # pragma: no cover - guard, not a feature
+        raise TypeError("Secret values cannot be pickled")
+
+
+class ConfigError(Exception):
+    """Raised with every problem found in the settings, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"Ticket Bridge cannot start; fix these settings (see .env.example):\n{lines}"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Deployment settings. Per-guild settings (links, feed routes) live in the database."""
+
+    discord_token: Secret = field(repr=False)
+    series_api_key: Secret = field(repr=False)
+    series_api_url: str = DEFAULT_API_URL
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    series_rate_limit: int = 25
+    series_timeout: float = 10.0
+    discord_guild_id: int | None = None
+    feed_poll_seconds: float = 15.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        """Build a config from ``env``; raise :class:`ConfigError` naming every bad or missing key."""
+        problems: list[str] = []
+
+        def get(key: str) -> str | None:
+            value = env.get(key)
+            if value is None:
+                return None
+            value = value.strip()
+            return value or None
+
+        def required(key: str, what: str) -> Secret:
+            value = get(key)
+            if value is None:
+                problems.append(f"{key} is missing: set it to {what}.")
+                return Secret("")
+            return Secret(value)
+
+        def number(key: str, default: float, *, kind: type, low: float, high: float, what: str):
+            raw = get(key)
+            if raw is None:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                problems.append(f"{key} must be {what}, got {raw!r}.")
+                return default
+            if not low <= value <= high:
+                problems.append(f"{key} must be {what}, got {raw!r}.")
+                return default
+            return value
+
+        token = required("DISCORD_TOKEN", "your bot's token from the Discord Developer Portal")
+        api_key = required("SERIES_API_KEY", "your workspace's Series API key")
+
+        url = get("SERIES_API_URL") or DEFAULT_API_URL
+        if not url.startswith(("https://", "http://")):
+            problems.append(f"SERIES_API_URL must start with https:// or http://, got {url!r}.")
+        url = url.rstrip("/")
+
+        database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
+
+        rate = number(
+            "SERIES_RATE_LIMIT", 25, kind=int, low=1, high=25, what="a whole number of requests per second from 1 to 25"
+        )
+        timeout = number("SERIES_TIMEOUT", 10.0, kind=float, low=1, high=120, what="a number of seconds from 1 to 120")
+        poll = number("FEED_POLL_SECONDS", 15.0, kind=float, low=5, high=3600, what="a number of seconds from 5 to 3600")
+
+        guild_id: int | None = None
+        raw_guild = get("DISCORD_GUILD_ID")
+        if raw_guild is not None:
+            if raw_guild.isdigit() and 0 < int(raw_guild) < 2**64:
+                guild_id = int(raw_guild)
+            else:
+                problems.append(f"DISCORD_GUILD_ID must be a server id (a number), got {raw_guild!r}.")
+
+        level = (get("LOG_LEVEL") or "INFO").upper()
+        if level not in LOG_LEVELS:
+            problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
+            level = "INFO"
+
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            discord_token=token,
+            series_api_key=api_key,
+            series_api_url=url,
+            database_path=database_path,
+            series_rate_limit=rate,
+            series_timeout=timeout,
+            discord_guild_id=guild_id,
+            feed_poll_seconds=poll,
+            log_level=level,
+        )
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelName(self.log_level)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, for the log redaction filter."""
+        return tuple(s.reveal() for s in (self.discord_token, self.series_api_key) if s.reveal())

@@ -1,0 +1,1 @@
+"""Forward-only schema migrations, applied in order by ``bot.database.migrate``."""

@@ -1,0 +1,1 @@
+"""discord.py extensions: one feature per module."""

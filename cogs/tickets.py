@@ -1,0 +1,171 @@
+"""Slash commands for working a ticket: /reply and /ticket show|claim|unclaim|status|transfer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.api import SeriesClient, SeriesError
+from bot.cache import MAX_CHOICES, TicketCache
+from bot.models import TicketConfig
+from bot.render import clip, ticket_embed
+from bot.validation import MAX_REPLY_LENGTH, clean_ticket_id
+
+from .ticket_ui import DYNAMIC_ITEMS, run_action, send_reply, ticket_buttons
+
+if TYPE_CHECKING:
+    from bot.client import TicketBot
+
+    Interaction = discord.Interaction[TicketBot]
+else:
+    Interaction = discord.Interaction
+
+log = logging.getLogger(__name__)
+
+CONFIG_MAX_AGE = 300.0
+RECENT_MESSAGES = 5
+StatusChoice = Literal["open", "in-progress", "resolved", "closed"]
+
+
+class ConfigCache:
+    """``GET /tickets/config``, kept for a few minutes (department names and autocomplete)."""
+
+    def __init__(self, api: SeriesClient, *, max_age: float = CONFIG_MAX_AGE) -> None:
+        self.api = api
+        self.max_age = max_age
+        self.value: TicketConfig | None = None
+        self._fetched = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> TicketConfig:
+        async with self._lock:
+            if self.value is None or time.monotonic() - self._fetched > self.max_age:
+                self.value = await self.api.get_config()
+                self._fetched = time.monotonic()
+            return self.value
+
+
+class Tickets(commands.Cog):
+    """Answer and manage tickets without leaving Discord."""
+
+    ticket = app_commands.Group(name="ticket", description="View and manage Series tickets", guild_only=True)
+
+    def __init__(self, bot: TicketBot, *, cache: TicketCache, config: ConfigCache) -> None:
+        self.bot = bot
+        self.cache = cache
+        self.config = config
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    # -- /reply ----------------------------------------------------------------------------------------------
+
+    @app_commands.command(name="reply")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        ticket_id="The ticket to answer, e.g. TICKET-1234567890-ABCD (pick from the list)",
+        message="What to send to the player (up to 4000 characters; use the Reply button for paragraphs)",
+    )
+    async def reply(
+        self, interaction: Interaction, ticket_id: str, message: app_commands.Range[str, 1, MAX_REPLY_LENGTH]
+    ) -> None:
+        """Reply to a Series ticket as yourself."""
+        await send_reply(interaction, ticket_id, message)
+
+    # -- /ticket ---------------------------------------------------------------------------------------------
+
+    @ticket.command(name="show")
+    @app_commands.describe(ticket_id="The ticket to show", public="Show it to everyone in this channel (default: only you)")
+    async def ticket_show(self, interaction: Interaction, ticket_id: str, public: bool = False) -> None:
+        """Show a ticket: who wrote it, its state and the latest messages, with a Reply button."""
+        ticket_id = clean_ticket_id(ticket_id)
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+        ticket = await self.bot.actions.show(ticket_id=ticket_id)
+        self.cache.put(ticket)
+        config = await self._config_or_none()
+        embed = ticket_embed(ticket, config, recent=RECENT_MESSAGES)
+        await interaction.followup.send(embed=embed, view=ticket_buttons(ticket), ephemeral=not public)
+
+    @ticket.command(name="claim")
+    @app_commands.describe(ticket_id="The ticket to claim")
+    async def ticket_claim(self, interaction: Interaction, ticket_id: str) -> None:
+        """Claim a ticket so you can reply to it."""
+        await self._act(interaction, "claim", ticket_id)
+
+    @ticket.command(name="unclaim")
+    @app_commands.describe(ticket_id="The ticket to release")
+    async def ticket_unclaim(self, interaction: Interaction, ticket_id: str) -> None:
+        """Release a ticket you claimed."""
+        await self._act(interaction, "unclaim", ticket_id)
+
+    @ticket.command(name="status")
+    @app_commands.describe(ticket_id="The ticket to change", status="Its new status")
+    async def ticket_status(self, interaction: Interaction, ticket_id: str, status: StatusChoice) -> None:
+        """Change a ticket's status (open, in-progress, resolved, closed)."""
+        await self._act(interaction, "status", ticket_id, status=status)
+
+    @ticket.command(name="transfer")
+    @app_commands.describe(ticket_id="The ticket to move", department="The department to move it to")
+    async def ticket_transfer(self, interaction: Interaction, ticket_id: str, department: str) -> None:
+        """Move a ticket to another department (this releases its claim)."""
+        await self._act(interaction, "transfer", ticket_id, department_id=department.strip())
+
+    async def _act(self, interaction: Interaction, action: str, ticket_id: str, **extra: str) -> None:
+        ticket_id = clean_ticket_id(ticket_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        message = await run_action(interaction, action, ticket_id, **extra)
+        await interaction.followup.send(f"✅ `{ticket_id}`: {message}", ephemeral=True)
+
+    # -- autocomplete ----------------------------------------------------------------------------------------
+
+    @reply.autocomplete("ticket_id")
+    @ticket_show.autocomplete("ticket_id")
+    @ticket_claim.autocomplete("ticket_id")
+    @ticket_unclaim.autocomplete("ticket_id")
+    @ticket_status.autocomplete("ticket_id")
+    @ticket_transfer.autocomplete("ticket_id")
+    async def ticket_id_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        # Answered from memory only: autocomplete can't be deferred and has 3 seconds (discord-limits B1).
+        staff_id = None
+        if interaction.guild_id is not None:
+            try:
+                link = await asyncio.wait_for(
+                    self.bot.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id), 0.5
+                )
+            except TimeoutError:
+                link = None
+            staff_id = link.roblox_user_id if link else None
+        return self.cache.choices(current, staff_id=staff_id)
+
+    @ticket_transfer.autocomplete("department")
+    async def department_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        config = self.config.value
+        if config is None:
+            asyncio.get_running_loop().create_task(self._config_or_none())  # ready for the next keystroke
+            return []
+        needle = current.casefold()
+        return [
+            app_commands.Choice(name=clip(d.name or d.id, 100), value=d.id)
+            for d in config.departments.values()
+            if needle in d.name.casefold() or needle in d.id.casefold()
+        ][:MAX_CHOICES]
+
+    async def _config_or_none(self) -> TicketConfig | None:
+        try:
+            return await self.config.get()
+        except SeriesError as exc:
+            log.warning("Could not load the Series tickets config: %s", exc.message)
+            return None
+
+
+async def setup(bot: TicketBot) -> None:
+    await bot.add_cog(Tickets(bot, cache=bot.ticket_cache, config=ConfigCache(bot.api)))
