@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from discord import app_commands
 
-from .models import Ticket
+from .api import SeriesClient
+from .models import Ticket, TicketConfig
 from .render import choice_name
 
-__all__ = ("TicketCache",)
+__all__ = ("ConfigCache", "TicketCache")
+
+CONFIG_MAX_AGE = 300.0
 
 MAX_CHOICES = 25
 
@@ -56,3 +62,21 @@ class TicketCache:
 def _desc(text: str) -> tuple[int, ...]:
     # Newest first without reversing the rank order: negate the code points of the ISO timestamp.
     return tuple(-ord(c) for c in text)
+
+
+class ConfigCache:
+    """``GET /tickets/config``, kept for a few minutes (department names, routing and autocomplete)."""
+
+    def __init__(self, api: SeriesClient, *, max_age: float = CONFIG_MAX_AGE) -> None:
+        self.api = api
+        self.max_age = max_age
+        self.value: TicketConfig | None = None
+        self._fetched = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self, *, priority: int = 0) -> TicketConfig:
+        async with self._lock:
+            if self.value is None or time.monotonic() - self._fetched > self.max_age:
+                self.value = await self.api.get_config(priority=priority)
+                self._fetched = time.monotonic()
+            return self.value

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 
 import discord
 from discord.ext import commands
 
 from .api import SeriesClient
-from .cache import TicketCache
+from .cache import ConfigCache, TicketCache
 from .config import Config
 from .database import Database
 from .repositories import MetaRepo, ReplyRepo, StaffLinkRepo
@@ -22,7 +22,7 @@ __all__ = ("EXTENSIONS", "TicketBot")
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets")
+EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed")
 
 
 class TicketBot(commands.Bot):
@@ -52,8 +52,10 @@ class TicketBot(commands.Bot):
         self.replies = ReplyRepo(db)
         self.meta = MetaRepo(db)
         self.ticket_cache = TicketCache()
+        self.ticket_config = ConfigCache(api)
         self.actions = StaffActions(api=api, links=self.links, replies=self.replies)
-        self._in_flight: set[asyncio.Task[object]] = set()
+        # The feed sets this: which ticket a thread belongs to (so autocomplete can offer it first).
+        self.thread_ticket: Callable[[int | None], str | None] = lambda _channel_id: None
 
     def __repr__(self) -> str:
         return f"<TicketBot api={self.api!r} db={self.db!r}>"

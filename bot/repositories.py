@@ -10,7 +10,18 @@ from datetime import UTC, datetime
 
 from .database import Database
 
-__all__ = ("MetaRepo", "Reply", "ReplyRepo", "StaffLink", "StaffLinkRepo", "utcnow")
+__all__ = (
+    "Card",
+    "FeedRepo",
+    "MetaRepo",
+    "Reply",
+    "ReplyRepo",
+    "Route",
+    "SeenTicket",
+    "StaffLink",
+    "StaffLinkRepo",
+    "utcnow",
+)
 
 
 def utcnow() -> str:
@@ -126,6 +137,18 @@ class ReplyRepo:
             "UPDATE replies SET state = ?, error = ?, updated_at = ? WHERE id = ?", (state, error, utcnow(), reply_id)
         )
 
+    async def sender_of(self, *, ticket_id: str, roblox_user_id: int, content: str) -> int | None:
+        """The Discord member who sent this text to this ticket through the bot, if anyone did."""
+        row = await self.db.fetchone(
+            """
+            SELECT member_id FROM replies
+            WHERE ticket_id = ? AND roblox_user_id = ? AND content = ? AND state IN ('sent', 'unknown', 'sending')
+            ORDER BY id DESC LIMIT 1
+            """,
+            (ticket_id, roblox_user_id, content.strip()),
+        )
+        return int(row[0]) if row else None
+
     async def unfinished(self) -> list[Reply]:
         """Replies accepted but not settled: the process stopped before it knew how they ended."""
         rows = await self.db.fetchall("SELECT * FROM replies WHERE state IN ('pending', 'sending') ORDER BY id")
@@ -146,4 +169,133 @@ class MetaRepo:
         await self.db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    guild_id: int
+    department: str
+    channel_id: int
+    ping_role_id: int | None
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    guild_id: int
+    ticket_id: str
+    channel_id: int
+    message_id: int | None
+    thread_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeenTicket:
+    ticket_id: str
+    updated_at: str
+    status: str
+    department: str
+
+
+class FeedRepo:
+    """Routes, the poller's memory of each ticket, cards and mirrored messages."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # routes
+    async def set_route(self, *, guild_id: int, department: str, channel_id: int, ping_role_id: int | None) -> Route | None:
+        """Create or replace a route; return the one it replaced."""
+        old = await self.route(guild_id=guild_id, department=department)
+        await self.db.execute(
+            """
+            INSERT INTO feed_routes (guild_id, department, channel_id, ping_role_id, problem) VALUES (?, ?, ?, ?, NULL)
+            ON CONFLICT (guild_id, department) DO UPDATE SET
+                channel_id = excluded.channel_id, ping_role_id = excluded.ping_role_id, problem = NULL
+            """,
+            (guild_id, department, channel_id, ping_role_id),
+        )
+        return old
+
+    async def remove_route(self, *, guild_id: int, department: str) -> Route | None:
+        old = await self.route(guild_id=guild_id, department=department)
+        await self.db.execute("DELETE FROM feed_routes WHERE guild_id = ? AND department = ?", (guild_id, department))
+        return old
+
+    async def route(self, *, guild_id: int, department: str) -> Route | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM feed_routes WHERE guild_id = ? AND department = ?", (guild_id, department)
+        )
+        return Route(**dict(row)) if row else None
+
+    async def routes(self, *, guild_id: int | None = None) -> list[Route]:
+        if guild_id is None:
+            rows = await self.db.fetchall("SELECT * FROM feed_routes ORDER BY guild_id, department")
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM feed_routes WHERE guild_id = ? ORDER BY department", (guild_id,)
+            )
+        return [Route(**dict(r)) for r in rows]
+
+    async def set_problem(self, *, guild_id: int, department: str, problem: str | None) -> None:
+        await self.db.execute(
+            "UPDATE feed_routes SET problem = ? WHERE guild_id = ? AND department = ?", (problem, guild_id, department)
+        )
+
+    # the poller's memory
+    async def seen(self) -> dict[str, SeenTicket]:
+        rows = await self.db.fetchall("SELECT * FROM feed_tickets")
+        return {r["ticket_id"]: SeenTicket(**dict(r)) for r in rows}
+
+    async def mark_seen(self, *, ticket_id: str, updated_at: str, status: str, department: str) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO feed_tickets (ticket_id, updated_at, status, department) VALUES (?, ?, ?, ?)
+            ON CONFLICT (ticket_id) DO UPDATE SET
+                updated_at = excluded.updated_at, status = excluded.status, department = excluded.department
+            """,
+            (ticket_id, updated_at, status, department),
+        )
+
+    # cards
+    async def card(self, *, guild_id: int, ticket_id: str) -> Card | None:
+        row = await self.db.fetchone("SELECT * FROM cards WHERE guild_id = ? AND ticket_id = ?", (guild_id, ticket_id))
+        return Card(**dict(row)) if row else None
+
+    async def save_card(
+        self, *, guild_id: int, ticket_id: str, channel_id: int, message_id: int | None, thread_id: int | None
+    ) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO cards (guild_id, ticket_id, channel_id, message_id, thread_id) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (guild_id, ticket_id) DO UPDATE SET
+                channel_id = excluded.channel_id, message_id = excluded.message_id, thread_id = excluded.thread_id
+            """,
+            (guild_id, ticket_id, channel_id, message_id, thread_id),
+        )
+
+    async def thread_tickets(self) -> dict[int, str]:
+        rows = await self.db.fetchall("SELECT thread_id, ticket_id FROM cards WHERE thread_id IS NOT NULL")
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    async def card_count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM cards")
+        return int(row[0]) if row else 0
+
+    # mirrored messages
+    async def mirrored(self, *, guild_id: int, ticket_id: str) -> dict[str, bool]:
+        rows = await self.db.fetchall(
+            "SELECT message_key, posted FROM mirrored_messages WHERE guild_id = ? AND ticket_id = ?",
+            (guild_id, ticket_id),
+        )
+        return {str(r[0]): bool(r[1]) for r in rows}
+
+    async def mark_mirrored(self, *, guild_id: int, ticket_id: str, message_key: str, posted: bool) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO mirrored_messages (guild_id, ticket_id, message_key, posted) VALUES (?, ?, ?, ?)
+            ON CONFLICT (guild_id, ticket_id, message_key) DO UPDATE SET posted = excluded.posted
+            """,
+            (guild_id, ticket_id, message_key, int(posted)),
         )

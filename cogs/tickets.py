@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.api import SeriesClient, SeriesError
-from bot.cache import MAX_CHOICES, TicketCache
+from bot.api import SeriesError
+from bot.cache import MAX_CHOICES, ConfigCache, TicketCache
 from bot.models import TicketConfig
 from bot.render import clip, ticket_embed
 from bot.validation import MAX_REPLY_LENGTH, clean_ticket_id
@@ -28,27 +27,8 @@ else:
 
 log = logging.getLogger(__name__)
 
-CONFIG_MAX_AGE = 300.0
 RECENT_MESSAGES = 5
 StatusChoice = Literal["open", "in-progress", "resolved", "closed"]
-
-
-class ConfigCache:
-    """``GET /tickets/config``, kept for a few minutes (department names and autocomplete)."""
-
-    def __init__(self, api: SeriesClient, *, max_age: float = CONFIG_MAX_AGE) -> None:
-        self.api = api
-        self.max_age = max_age
-        self.value: TicketConfig | None = None
-        self._fetched = 0.0
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> TicketConfig:
-        async with self._lock:
-            if self.value is None or time.monotonic() - self._fetched > self.max_age:
-                self.value = await self.api.get_config()
-                self._fetched = time.monotonic()
-            return self.value
 
 
 class Tickets(commands.Cog):
@@ -144,7 +124,7 @@ class Tickets(commands.Cog):
             except TimeoutError:
                 link = None
             staff_id = link.roblox_user_id if link else None
-        return self.cache.choices(current, staff_id=staff_id)
+        return self.cache.choices(current, staff_id=staff_id, first=self.bot.thread_ticket(interaction.channel_id))
 
     @ticket_transfer.autocomplete("department")
     async def department_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -168,4 +148,4 @@ class Tickets(commands.Cog):
 
 
 async def setup(bot: TicketBot) -> None:
-    await bot.add_cog(Tickets(bot, cache=bot.ticket_cache, config=ConfigCache(bot.api)))
+    await bot.add_cog(Tickets(bot, cache=bot.ticket_cache, config=bot.ticket_config))

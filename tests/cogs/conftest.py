@@ -26,9 +26,16 @@ STAFF_ROBLOX_ID = 987654321  # a member of "support-dept" in the fake's config
 EXPECTED_ERRORS = (UserFacingError, SeriesError, app_commands.CheckFailure, app_commands.TransformerError)
 
 
+# SimCord runs the bot on a virtual clock, and parks any timer that would fire beyond the moment it is settling
+# to; the limiter's timed wait (a sleep raced against a wake-up future) is not a wait SimCord recognises. So the
+# cog tests run the limiter wide open and the fake without its limit: here we test Discord behaviour. The limiter
+# itself is proven against the rate-limited fake in tests/test_api.py and tests/test_ratelimit.py.
+UNLIMITED = 100_000
+
+
 @pytest.fixture
 async def fake_series() -> AsyncIterator[FakeSeries]:
-    fake = FakeSeries(api_key="test-key")
+    fake = FakeSeries(api_key="test-key", rate_limit=None)
     await fake.start()
     try:
         yield fake
@@ -54,7 +61,7 @@ def make_bot(fake_series: FakeSeries, http_session: aiohttp.ClientSession, db: D
             http_session,
             base_url=fake_series.url,
             api_key=Secret("test-key"),
-            limiter=RateLimiter(config.series_rate_limit),
+            limiter=RateLimiter(UNLIMITED),
             timeout=2.0,
         )
         return TicketBot(config=config, api=api, db=db)
