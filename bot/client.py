@@ -14,7 +14,7 @@ from .api import SeriesClient
 from .cache import ConfigCache, TicketCache
 from .config import Config
 from .database import Database
-from .repositories import MetaRepo, ReplyRepo, StaffLinkRepo
+from .repositories import AuditRepo, MetaRepo, ReplyRepo, StaffLinkRepo
 from .service import StaffActions
 from .tree import BotTree
 
@@ -22,6 +22,7 @@ __all__ = ("EXTENSIONS", "TicketBot")
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE_SECONDS = 20.0
 EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed")
 
 
@@ -53,7 +54,10 @@ class TicketBot(commands.Bot):
         self.meta = MetaRepo(db)
         self.ticket_cache = TicketCache()
         self.ticket_config = ConfigCache(api)
-        self.actions = StaffActions(api=api, links=self.links, replies=self.replies)
+        self.audit = AuditRepo(db)
+        self.actions = StaffActions(
+            api=api, links=self.links, replies=self.replies, audit=self.audit, config=self.ticket_config
+        )
         # The feed sets this: which ticket a thread belongs to (so autocomplete can offer it first).
         self.thread_ticket: Callable[[int | None], str | None] = lambda _channel_id: None
 
@@ -83,6 +87,11 @@ class TicketBot(commands.Bot):
         synced = await self.tree.sync(guild=guild)
         await self.meta.set(key, digest)
         log.info("Synced %d slash commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+
+    async def close(self) -> None:
+        """Graceful stop (SIGTERM): let replies in flight finish and be confirmed, then disconnect."""
+        await self.actions.drain(timeout=SHUTDOWN_GRACE_SECONDS)
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("Ready as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -148,6 +149,8 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, SeriesError):
         step = _NEXT_STEPS.get(exc.message, "")
         return f"Series said: “{exc.message}”" + (f"\n{step}" if step else "")
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return "The bot's database is busy right now. Nothing was changed; try again in a few seconds."
     if isinstance(exc, app_commands.CommandOnCooldown):
         return f"Slow down: try again <t:{int(discord.utils.utcnow().timestamp() + exc.retry_after) + 1}:R>."
     if isinstance(exc, app_commands.MissingPermissions):

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from .database import Database
 
 __all__ = (
+    "AuditEntry",
+    "AuditRepo",
     "Card",
     "FeedRepo",
     "MetaRepo",
@@ -299,3 +301,40 @@ class FeedRepo:
             """,
             (guild_id, ticket_id, message_key, int(posted)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    guild_id: int
+    member_id: int
+    roblox_user_id: int | None
+    ticket_id: str
+    action: str
+    result: str
+    created_at: str
+
+
+class AuditRepo:
+    """Who did what to which ticket through the bot, and how it ended."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self, *, guild_id: int, member_id: int, roblox_user_id: int | None, ticket_id: str, action: str, result: str
+    ) -> None:
+        await self.db.execute(
+            """
+            INSERT INTO audit (guild_id, member_id, roblox_user_id, ticket_id, action, result, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            (guild_id, member_id, roblox_user_id, ticket_id, action, result[:500], utcnow()),
+        )
+
+    async def for_ticket(self, *, guild_id: int, ticket_id: str, limit: int = 25) -> list[AuditEntry]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM audit WHERE guild_id = ? AND ticket_id = ? ORDER BY id DESC LIMIT ?",
+            (guild_id, ticket_id, limit),
+        )
+        return [AuditEntry(**dict(r)) for r in rows]

@@ -1,24 +1,35 @@
 """What staff can do to a ticket, independent of how they asked (slash command, button, modal).
 
-The acting Roblox id always comes from the caller's link, never from anything typed. Input is validated
-before any API call or write. A reply is written to the outbox before it is sent, so its text survives any
-failure.
+- The acting Roblox id always comes from the caller's link, never from anything typed.
+- Input is validated before any API call or write.
+- When ``/tickets/config`` lists a department's ``Members``, only those members may act on its tickets (Series
+  does not document enforcing this itself, series-api §6.11).
+- A reply is written to the outbox before it is sent, so its text survives any failure, and one accepted
+  before a crash is finished after the restart.
+- Every action is recorded in the audit trail with how it ended.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .api import SeriesClient, SeriesError, SeriesUnavailable
+from .cache import ConfigCache
 from .errors import NotAllowed, NotLinked, ReplyNotSent, UserFacingError
 from .models import Ticket, parse_time
-from .repositories import Reply, ReplyRepo, StaffLinkRepo
+from .repositories import AuditRepo, Reply, ReplyRepo, StaffLinkRepo
 from .validation import clean_message, clean_ticket_id
 
 __all__ = ("ReplySent", "StaffActions")
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +43,48 @@ class ReplySent:
 class StaffActions:
     """Acts on Series as the calling staff member."""
 
-    def __init__(self, *, api: SeriesClient, links: StaffLinkRepo, replies: ReplyRepo) -> None:
+    def __init__(
+        self,
+        *,
+        api: SeriesClient,
+        links: StaffLinkRepo,
+        replies: ReplyRepo,
+        audit: AuditRepo,
+        config: ConfigCache,
+    ) -> None:
         self.api = api
         self.links = links
         self.replies = replies
+        self.audit = audit
+        self.config = config
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- shutdown ------------------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def in_flight(self) -> AsyncIterator[None]:
+        """Mark work that a graceful shutdown should let finish (a reply being sent and confirmed)."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until no reply is in flight (or ``timeout``); True if everything finished."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log.warning("Shutting down with %d replies still in flight", self._in_flight)
+            return False
+        return True
+
+    # -- who may act ---------------------------------------------------------------------------------------------
 
     async def staff_id(self, *, guild_id: int, member_id: int) -> int:
         """The caller's linked Roblox id, or :class:`NotLinked`."""
@@ -44,10 +93,24 @@ class StaffActions:
             raise NotLinked()
         return link.roblox_user_id
 
+    async def authorize(self, ticket_id: str, staff_id: int) -> Ticket:
+        """Fetch the ticket and refuse if its department lists members and the caller isn't one of them."""
+        ticket = await self.api.get_ticket(ticket_id)
+        config = await self.config.get()
+        department = config.departments.get(ticket.department)
+        if department is not None and department.members and staff_id not in department.members:
+            raise NotAllowed(
+                f"`{ticket_id}` belongs to **{department.name}**, and your Roblox account ({staff_id}) isn't one of "
+                "its members on Series. Ask a Series admin to add you to that department, or transfer the ticket."
+            )
+        return ticket
+
+    # -- replies -------------------------------------------------------------------------------------------------
+
     async def reply(
         self, *, guild_id: int, channel_id: int | None, member_id: int, ticket_id: str, text: str
     ) -> ReplySent:
-        """Validate, record in the outbox, then send. Raises :class:`ReplyNotSent` with the text on failure."""
+        """Validate, authorize, record in the outbox, then send. On failure :class:`ReplyNotSent` carries the text."""
         ticket_id = clean_ticket_id(ticket_id)
         text = clean_message(text)
         staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
@@ -61,6 +124,14 @@ class StaffActions:
         )
         reply = await self.replies.get(reply_id)
         assert reply is not None
+        try:
+            await self.authorize(ticket_id, staff_id)
+        except SeriesError as exc:
+            await self._settle(reply, "failed", exc.message)
+            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=ticket_id, text=text) from exc
+        except UserFacingError as exc:
+            await self._settle(reply, "failed", exc.message)
+            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=ticket_id, text=text) from exc
         return await self.send(reply)
 
     async def send(self, reply: Reply) -> ReplySent:
@@ -70,18 +141,31 @@ class StaffActions:
             message = await self.api.reply(reply.ticket_id, content=reply.content, staff_user_id=reply.roblox_user_id)
         except SeriesUnavailable as exc:
             state = "unknown" if exc.maybe_delivered else "failed"
-            await self.replies.set_state(reply.id, state=state, error=exc.message)
-            log.warning("Reply %s to %s ended %s: %s", reply.id, reply.ticket_id, state, exc.message)
+            await self._settle(reply, state, exc.message)
             raise ReplyNotSent(
-                exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, maybe_delivered=exc.maybe_delivered
+                exc,
+                reply_id=reply.id,
+                ticket_id=reply.ticket_id,
+                text=reply.content,
+                maybe_delivered=exc.maybe_delivered,
             ) from exc
         except SeriesError as exc:
-            await self.replies.set_state(reply.id, state="failed", error=exc.message)
-            log.info("Reply %s to %s refused: %s", reply.id, reply.ticket_id, exc.message)
+            await self._settle(reply, "failed", exc.message)
             raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content) from exc
-        await self.replies.set_state(reply.id, state="sent")
-        log.info("Reply %s sent to %s as staff %s", reply.id, reply.ticket_id, reply.roblox_user_id)
+        await self._settle(reply, "sent", message)
         return ReplySent(reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, api_message=message)
+
+    async def _settle(self, reply: Reply, state: str, message: str) -> None:
+        await self.replies.set_state(reply.id, state=state, error=None if state == "sent" else message)
+        await self.audit.record(
+            guild_id=reply.guild_id,
+            member_id=reply.member_id,
+            roblox_user_id=reply.roblox_user_id,
+            ticket_id=reply.ticket_id,
+            action="reply",
+            result=f"{state}: {message}",
+        )
+        log.info("Reply %s to %s as staff %s: %s (%s)", reply.id, reply.ticket_id, reply.roblox_user_id, state, message)
 
     async def retry(self, *, reply_id: int, member_id: int, claim_first: bool = False) -> ReplySent:
         """Send a saved reply again, for its author only; never twice (a maybe-delivered one is looked up first)."""
@@ -91,10 +175,12 @@ class StaffActions:
         if reply.state == "sent":
             raise UserFacingError(f"That reply to `{reply.ticket_id}` was already delivered; it was not sent again.")
         if reply.state in ("unknown", "sending") and await self.delivered(reply):
-            await self.replies.set_state(reply.id, state="sent")
+            await self._settle(reply, "sent", "It had already arrived, so it was not sent again.")
             return ReplySent(reply.id, reply.ticket_id, reply.content, "It had already arrived, so it was not sent again.")
+        await self.authorize(reply.ticket_id, reply.roblox_user_id)
         if claim_first:
-            await self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id)
+            await self._act(reply.guild_id, reply.member_id, reply.roblox_user_id, reply.ticket_id, "claim",
+                            lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id))
         return await self.send(reply)
 
     async def delivered(self, reply: Reply) -> bool:
@@ -102,32 +188,100 @@ class StaffActions:
         ticket = await self.api.get_ticket(reply.ticket_id)
         text = reply.content.strip()
         return any(
-            m.is_staff and m.author_id == reply.roblox_user_id and m.content.strip() == text and _not_before(m.timestamp, reply.created_at)
+            m.is_staff
+            and m.author_id == reply.roblox_user_id
+            and m.content.strip() == text
+            and _not_before(m.timestamp, reply.created_at)
             for m in ticket.messages
         )
 
+    async def recover(self) -> list[tuple[Reply, str]]:
+        """Finish replies accepted before a stop: deliver each (unless it already arrived) and say how it ended.
+
+        Returns ``(reply, outcome)`` pairs for the caller to report to each staff member.
+        """
+        outcomes: list[tuple[Reply, str]] = []
+        for reply in await self.replies.unfinished():
+            try:
+                if reply.state == "sending" and await self.delivered(reply):
+                    await self._settle(reply, "sent", "Delivered before the restart.")
+                    outcomes.append((reply, "was delivered (it had arrived before the bot restarted)"))
+                    continue
+                sent = await self.send(reply)
+                outcomes.append((reply, f"was delivered after the bot restarted: {sent.api_message}"))
+            except ReplyNotSent as exc:
+                outcomes.append((reply, f"could not be delivered after the bot restarted: {exc.message}"))
+            except SeriesError as exc:
+                await self._settle(reply, "unknown", exc.message)
+                outcomes.append((reply, f"may not have been delivered: {exc.message}"))
+        return outcomes
+
+    # -- other actions -------------------------------------------------------------------------------------------
+
     async def claim(self, *, guild_id: int, member_id: int, ticket_id: str) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
-        staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
-        return await self.api.claim(ticket_id, staff_user_id=staff_id)
+        return await self._checked_action(
+            guild_id, member_id, ticket_id, "claim", lambda tid, sid: self.api.claim(tid, staff_user_id=sid)
+        )
 
     async def unclaim(self, *, guild_id: int, member_id: int, ticket_id: str) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
-        staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
-        return await self.api.unclaim(ticket_id, staff_user_id=staff_id)
+        return await self._checked_action(
+            guild_id, member_id, ticket_id, "unclaim", lambda tid, sid: self.api.unclaim(tid, staff_user_id=sid)
+        )
 
     async def set_status(self, *, guild_id: int, member_id: int, ticket_id: str, status: str) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
-        staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
-        return await self.api.set_status(ticket_id, status=status, staff_user_id=staff_id)
+        return await self._checked_action(
+            guild_id,
+            member_id,
+            ticket_id,
+            f"status {status}",
+            lambda tid, sid: self.api.set_status(tid, status=status, staff_user_id=sid),
+        )
 
     async def transfer(self, *, guild_id: int, member_id: int, ticket_id: str, department_id: str) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
-        staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
-        return await self.api.transfer(ticket_id, department_id=department_id, staff_user_id=staff_id)
+        return await self._checked_action(
+            guild_id,
+            member_id,
+            ticket_id,
+            f"transfer {department_id}",
+            lambda tid, sid: self.api.transfer(tid, department_id=department_id, staff_user_id=sid),
+        )
 
     async def show(self, *, ticket_id: str) -> Ticket:
         return await self.api.get_ticket(clean_ticket_id(ticket_id))
+
+    async def _checked_action(
+        self,
+        guild_id: int,
+        member_id: int,
+        ticket_id: str,
+        action: str,
+        call: Callable[[str, int], Awaitable[str]],
+    ) -> str:
+        ticket_id = clean_ticket_id(ticket_id)
+        staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
+        record = functools.partial(
+            self.audit.record, guild_id=guild_id, member_id=member_id, roblox_user_id=staff_id, ticket_id=ticket_id
+        )
+        try:
+            await self.authorize(ticket_id, staff_id)
+        except (SeriesError, UserFacingError) as exc:
+            await record(action=action, result=f"refused: {getattr(exc, 'message', exc)}")
+            raise
+        return await self._act(guild_id, member_id, staff_id, ticket_id, action, lambda: call(ticket_id, staff_id))
+
+    async def _act(
+        self, guild_id: int, member_id: int, staff_id: int, ticket_id: str, action: str, call: Callable[[], Awaitable[T]]
+    ) -> T:
+        record = functools.partial(
+            self.audit.record, guild_id=guild_id, member_id=member_id, roblox_user_id=staff_id, ticket_id=ticket_id
+        )
+        try:
+            result = await call()
+        except SeriesError as exc:
+            await record(action=action, result=f"failed: {exc.message}")
+            raise
+        await record(action=action, result=f"ok: {result}")
+        return result
 
 
 def _not_before(message_time: str, reply_time: str, *, skew: float = 300.0) -> bool:

@@ -57,6 +57,13 @@ async def send_reply(interaction: Interaction, ticket_id: str, text: str) -> Non
         await interaction.response.defer(ephemeral=True, thinking=True)
     bot = interaction.client
     assert interaction.guild_id is not None
+    async with bot.actions.in_flight():
+        await _send_reply(interaction, ticket_id, text)
+
+
+async def _send_reply(interaction: Interaction, ticket_id: str, text: str) -> None:
+    bot = interaction.client
+    assert interaction.guild_id is not None
     try:
         sent = await bot.actions.reply(
             guild_id=interaction.guild_id,

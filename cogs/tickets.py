@@ -12,7 +12,8 @@ from discord.ext import commands
 
 from bot.api import SeriesError
 from bot.cache import MAX_CHOICES, ConfigCache, TicketCache
-from bot.models import TicketConfig
+from bot.errors import text_embed
+from bot.models import TicketConfig, parse_time
 from bot.render import clip, ticket_embed
 from bot.validation import MAX_REPLY_LENGTH, clean_ticket_id
 
@@ -43,9 +44,11 @@ class Tickets(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self._recovery = asyncio.get_running_loop().create_task(self._recover_replies())
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self._recovery.cancel()
 
     # -- /reply ----------------------------------------------------------------------------------------------
 
@@ -105,6 +108,43 @@ class Tickets(commands.Cog):
         message = await run_action(interaction, action, ticket_id, **extra)
         await interaction.followup.send(f"✅ `{ticket_id}`: {message}", ephemeral=True)
 
+    @ticket.command(name="history")
+    @app_commands.describe(ticket_id="The ticket whose history to show")
+    async def ticket_history(self, interaction: Interaction, ticket_id: str) -> None:
+        """Show what staff did to a ticket through this bot (only staff can see it)."""
+        ticket_id = clean_ticket_id(ticket_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        if not interaction.permissions.manage_guild:
+            await self.bot.actions.staff_id(guild_id=interaction.guild_id, member_id=interaction.user.id)
+        entries = await self.bot.audit.for_ticket(guild_id=interaction.guild_id, ticket_id=ticket_id)
+        if not entries:
+            await interaction.followup.send(f"Nobody has acted on `{ticket_id}` through this bot yet.", ephemeral=True)
+            return
+        lines = []
+        for entry in entries:
+            when = parse_time(entry.created_at)
+            stamp = discord.utils.format_dt(when, "f") if when else entry.created_at
+            lines.append(f"{stamp} <@{entry.member_id}> (Roblox {entry.roblox_user_id}) **{entry.action}**: {entry.result}")
+        embed = discord.Embed(
+            title=f"History of {ticket_id}", description=clip("\n".join(lines), 4000), colour=discord.Colour.blurple()
+        )
+        embed.set_footer(text="Newest first · actions taken through Ticket Bridge")
+        await interaction.followup.send(embed=embed, ephemeral=True)
+
+    # -- replies accepted before a restart --------------------------------------------------------------------
+
+    async def _recover_replies(self) -> None:
+        await self.bot.wait_until_ready()
+        for reply, outcome in await self.bot.actions.recover():
+            log.info("Recovered reply %s to %s: %s", reply.id, reply.ticket_id, outcome)
+            text = f"Your reply to `{reply.ticket_id}` {outcome}"
+            try:
+                user = self.bot.get_user(reply.member_id) or await self.bot.fetch_user(reply.member_id)
+                await user.send(text[:2000], embed=text_embed(reply.content, title="Your reply"))
+            except discord.HTTPException:
+                log.warning("Could not tell member %s how reply %s ended (DMs closed?)", reply.member_id, reply.id)
+
     # -- autocomplete ----------------------------------------------------------------------------------------
 
     @reply.autocomplete("ticket_id")
@@ -113,6 +153,7 @@ class Tickets(commands.Cog):
     @ticket_unclaim.autocomplete("ticket_id")
     @ticket_status.autocomplete("ticket_id")
     @ticket_transfer.autocomplete("ticket_id")
+    @ticket_history.autocomplete("ticket_id")
     async def ticket_id_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         # Answered from memory only: autocomplete can't be deferred and has 3 seconds (discord-limits B1).
         staff_id = None

@@ -55,7 +55,9 @@ async def test_every_documented_error_word_for_word_with_the_text_back(world: Wo
     if setup == "claimed_by_other":
         world.fake.claim(ticket, 111111111)
     elif setup == "game_report":
-        target = world.fake.create_ticket(subject="Exploiter", category="reports", game_report=True)["TicketId"]
+        target = world.fake.create_ticket(
+            subject="Exploiter", category="reports", department="support-dept", game_report=True
+        )["TicketId"]
         world.fake.claim(target, STAFF_ROBLOX_ID)
     elif setup == "missing":
         target = "TICKET-9999999999-NOPE"

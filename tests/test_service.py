@@ -1,0 +1,96 @@
+"""StaffActions with a real database and the fake Series, outside Discord (real aiohttp timeouts)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.api import SeriesClient
+from bot.cache import ConfigCache
+from bot.config import Secret
+from bot.errors import NotLinked, ReplyNotSent
+from bot.ratelimit import RateLimiter
+from bot.repositories import AuditRepo, ReplyRepo, StaffLinkRepo
+from bot.service import StaffActions
+from tests.fake_series import FakeSeries
+
+STAFF = 987654321
+
+
+@pytest.fixture
+async def setup(db) -> AsyncIterator[tuple[StaffActions, FakeSeries, str]]:
+    fake = FakeSeries(api_key="k")
+    await fake.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = SeriesClient(session, base_url=fake.url, api_key=Secret("k"), limiter=RateLimiter(25), timeout=0.5)
+            actions = StaffActions(
+                api=api,
+                links=StaffLinkRepo(db),
+                replies=ReplyRepo(db),
+                audit=AuditRepo(db),
+                config=ConfigCache(api),
+            )
+            await actions.links.link(guild_id=1, member_id=2, roblox_user_id=STAFF, linked_by=9)
+            tid = fake.create_ticket()["TicketId"]
+            fake.claim(tid, STAFF)
+            yield actions, fake, tid
+    finally:
+        await fake.close()
+
+
+def sent_texts(fake: FakeSeries, tid: str) -> list[str]:
+    return [m["Content"] for _, m in fake.messages(tid) if m["Type"] == "staff_message"]
+
+
+async def test_timeout_after_delivery_is_ambiguous_and_check_finds_it(setup):
+    actions, fake, tid = setup
+    fake.fail_next("POST", r"/reply$", process=True, delay=2.0)
+    with pytest.raises(ReplyNotSent) as info:
+        await actions.reply(guild_id=1, channel_id=None, member_id=2, ticket_id=tid, text="hello")
+    assert info.value.maybe_delivered and "did not answer within 0.5 seconds" in info.value.message
+    assert info.value.text == "hello"
+    reply = await actions.replies.get(info.value.reply_id)
+    assert reply.state == "unknown"
+    sent = await actions.retry(reply_id=reply.id, member_id=2)
+    assert "already arrived" in sent.api_message
+    assert sent_texts(fake, tid) == ["hello"]
+
+
+async def test_timeout_before_delivery_then_retry_sends_once(setup):
+    actions, fake, tid = setup
+    fake.fail_next("POST", r"/reply$", delay=2.0)
+    with pytest.raises(ReplyNotSent) as info:
+        await actions.reply(guild_id=1, channel_id=None, member_id=2, ticket_id=tid, text="hello")
+    assert info.value.maybe_delivered
+    assert sent_texts(fake, tid) == []
+    await actions.retry(reply_id=info.value.reply_id, member_id=2)
+    assert sent_texts(fake, tid) == ["hello"]
+    with pytest.raises(Exception, match="already delivered"):
+        await actions.retry(reply_id=info.value.reply_id, member_id=2)
+    assert sent_texts(fake, tid) == ["hello"]
+
+
+async def test_unlinked_makes_no_call(setup):
+    actions, fake, tid = setup
+    before = len(fake.requests)
+    with pytest.raises(NotLinked):
+        await actions.reply(guild_id=1, channel_id=None, member_id=3, ticket_id=tid, text="hi")
+    assert len(fake.requests) == before
+    assert await actions.replies.unfinished() == []
+
+
+async def test_recover_sends_pending_and_settles_in_flight(setup):
+    actions, fake, tid = setup
+    pending = await actions.replies.add(guild_id=1, channel_id=None, member_id=2, roblox_user_id=STAFF, ticket_id=tid, content="a")
+    fake.staff_message(tid, STAFF, "b")
+    in_flight = await actions.replies.add(guild_id=1, channel_id=None, member_id=2, roblox_user_id=STAFF, ticket_id=tid, content="b")
+    await actions.replies.set_state(in_flight, state="sending")
+    outcomes = await actions.recover()
+    assert [r.id for r, _ in outcomes] == [pending, in_flight]
+    assert sent_texts(fake, tid) == ["b", "a"]
+    assert (await actions.replies.get(pending)).state == "sent"
+    assert (await actions.replies.get(in_flight)).state == "sent"
+    assert await actions.replies.unfinished() == []
