@@ -14,7 +14,7 @@ import sys
 
 import aiohttp
 import discord
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from .api import SeriesClient, SeriesError
 from .client import TicketBot
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sync", action="store_true", help="sync slash commands now, even if unchanged")
     args = parser.parse_args(argv)
 
-    load_dotenv(override=False)  # values already in the environment win over .env
+    # .env from the working folder (or a parent); values already in the environment win over it.
+    load_dotenv(find_dotenv(usecwd=True), override=False)
     try:
         config = Config.from_env(os.environ)
     except ConfigError as exc:
