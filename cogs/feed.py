@@ -8,6 +8,7 @@ between the two) looks for the post it may have made instead of making it twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -68,6 +69,7 @@ class Feed(commands.Cog):
         self._failures = 0
         self._resume_at = 0.0
         self._problem_checked: dict[tuple[int, str], float] = {}
+        self._thread_problems: set[str] = set()
         self.thread_tickets: dict[int, str] = {}
         self.poll_loop.change_interval(seconds=bot.config.feed_poll_seconds)
 
@@ -281,13 +283,23 @@ class Feed(commands.Cog):
         if not pending:
             return
         thread = await self._thread(card, card_message, ticket)
+        mark = functools.partial(self.repo.mark_mirrored, guild_id=card.guild_id, ticket_id=ticket.id)
         for message in pending:
             if message.id in done and await self._already_in_thread(thread, message.id):
-                await self.repo.mark_mirrored(guild_id=card.guild_id, ticket_id=ticket.id, message_key=message.id, posted=True)
+                await mark(message_key=message.id, posted=True)
                 continue
-            await self.repo.mark_mirrored(guild_id=card.guild_id, ticket_id=ticket.id, message_key=message.id, posted=False)
-            await self._post_message(thread, card.guild_id, ticket, message, notify=notify)
-            await self.repo.mark_mirrored(guild_id=card.guild_id, ticket_id=ticket.id, message_key=message.id, posted=True)
+            await mark(message_key=message.id, posted=False)
+            try:
+                await self._post_message(thread, card.guild_id, ticket, message, notify=notify)
+            except discord.HTTPException as exc:
+                # A locked or otherwise unusable thread: this ticket's conversation waits (it is retried when
+                # the ticket next changes); the problem is logged once, not retried in a loop.
+                if ticket.id not in self._thread_problems:
+                    self._thread_problems.add(ticket.id)
+                    log.warning("Can't post in the thread of %s (%s %s); skipping", ticket.id, exc.code, exc.text)
+                return
+            await mark(message_key=message.id, posted=True)
+        self._thread_problems.discard(ticket.id)
 
     async def _thread(self, card: Card, card_message: discord.Message, ticket: Ticket) -> discord.Thread:
         if card.thread_id:
@@ -356,10 +368,7 @@ class Feed(commands.Cog):
             else:
                 embed.set_author(name=clip(f"Staff reply on Series by {message.author_id or 'unknown'}", 256))
         embed.set_footer(text=f"{message.id} · {message.timestamp[:16].replace('T', ' ')} UTC")
-        try:
-            await thread.send(content=content, embed=embed, allowed_mentions=mentions)
-        except discord.Forbidden as exc:
-            raise RouteProblem(f"I can't post in the thread for {ticket.id} ({exc.text}).") from exc
+        await thread.send(content=content, embed=embed, allowed_mentions=mentions)
 
     async def _our_reply(self, ticket_id: str, message: Message) -> int | None:
         """The Discord member who sent this staff message through the bot, if one did."""

@@ -364,3 +364,42 @@ async def test_deleted_card_is_recreated(routed: World):
     w.fake.author_message(tid, "still there?")
     await poll(w)
     assert len(card_for(w.channel, tid)) == 1
+
+
+async def test_locked_thread_is_skipped_quietly_and_the_rest_goes_on(routed: World, caplog):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    other = w.fake.create_ticket(subject="other")["TicketId"]
+    w.fake.author_message(tid, "first follow-up")
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    thread = thread_of(w, card)
+    w.env.inject_error("POST", f"/channels/{thread.id}/messages", status=400, code=50083,
+                       message="Thread is archived", times=None)
+    w.fake.author_message(tid, "second follow-up")
+    w.fake.author_message(other, "hello from the other ticket")
+    await poll(w)
+    await poll(w)
+    attempts = [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{thread.id}/messages"]
+    assert len(attempts) == 2  # the first follow-up, then one failed try: no retry loop
+    assert sum("Can't post in the thread" in r.getMessage() for r in caplog.records) == 1
+    [other_card] = card_for(w.channel, other)
+    assert [m.embeds[0].description for m in thread_of(w, other_card).history() if m.embeds] == [
+        "hello from the other ticket"
+    ]
+
+
+async def test_deleted_channel_is_reported_once(routed: World, caplog):
+    w = routed
+    gone = w.guild.create_text_channel("soon-gone")
+    await w.env.settle()
+    await w.admin.slash(w.channel, "feed set", channel=gone, department="moderation-dept")
+    await w.env.bot.get_channel(gone.id).delete()  # SimCord has no builder for this; the bot deletes it
+    await w.env.settle()
+    w.fake.create_ticket(department="moderation-dept", category="reports")
+    await poll(w)
+    await poll(w)
+    shown = await w.admin.slash(w.channel, "feed show")
+    field = [f for f in shown.response.embeds[0].fields if "Moderation" in f.name][0]
+    assert "gone" in field.value and "Last problem" in field.value
+    assert sum("Feed route" in r.getMessage() for r in caplog.records) == 1
