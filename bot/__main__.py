@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -65,10 +66,8 @@ async def run(config: Config, *, force_sync: bool = False) -> int:
                 await bot.meta.set(f"commands:{config.discord_guild_id or 'global'}", "")
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
-                try:
+                with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers on Windows
                     loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
-                except (NotImplementedError, RuntimeError):  # pragma: no cover - Windows
-                    pass
             async with bot:
                 await bot.start(config.discord_token.reveal())
         except discord.LoginFailure:

@@ -157,9 +157,7 @@ class SeriesClient:
                 raise
             if status == 429:
                 if rate_limited >= self.max_rate_limit_retries:
-                    raise SeriesRateLimited(
-                        "Series is receiving too many requests right now.", status=429, code=429
-                    )
+                    raise SeriesRateLimited("Series is receiving too many requests right now.", status=429, code=429)
                 rate_limited += 1
                 pause = _retry_after(headers.get("Retry-After"))
                 log.warning("Series rate limit hit on %s %s; pausing every request %.2fs", method, log_path, pause)

@@ -90,7 +90,7 @@ class TicketBot(commands.Bot):
 
     async def close(self) -> None:
         """Graceful stop (SIGTERM): let replies in flight finish and be confirmed, then disconnect."""
-        await self.actions.drain(timeout=SHUTDOWN_GRACE_SECONDS)
+        await self.actions.drain(grace=SHUTDOWN_GRACE_SECONDS)
         await super().close()
 
     async def on_ready(self) -> None:

@@ -120,7 +120,9 @@ class Config:
             "SERIES_RATE_LIMIT", 25, kind=int, low=1, high=25, what="a whole number of requests per second from 1 to 25"
         )
         timeout = number("SERIES_TIMEOUT", 10.0, kind=float, low=1, high=120, what="a number of seconds from 1 to 120")
-        poll = number("FEED_POLL_SECONDS", 15.0, kind=float, low=5, high=3600, what="a number of seconds from 5 to 3600")
+        poll = number(
+            "FEED_POLL_SECONDS", 15.0, kind=float, low=5, high=3600, what="a number of seconds from 5 to 3600"
+        )
 
         guild_id: int | None = None
         raw_guild = get("DISCORD_GUILD_ID")

@@ -90,9 +90,9 @@ class Database:
         path = str(path)
         in_memory = path == ":memory:" or path.startswith("file::memory:")
         if not in_memory:
-            folder = Path(path).expanduser().resolve().parent
+            folder = Path(path).expanduser().resolve().parent  # noqa: ASYNC240 - once, at start
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start
             except OSError as exc:
                 raise DatabaseError(
                     f"Cannot create the database folder {folder}: {exc.strerror}. "

@@ -64,8 +64,11 @@ class Poller:
             return result
 
         seen = await self.feed.seen()
-        wanted = [t.id for t in sorted(listed.values(), key=lambda t: (t.created_at, t.id))
-                  if t.id not in seen or seen[t.id].updated_at != t.updated_at]
+        wanted = [
+            t.id
+            for t in sorted(listed.values(), key=lambda t: (t.created_at, t.id))
+            if t.id not in seen or seen[t.id].updated_at != t.updated_at
+        ]
         wanted += [tid for tid, s in seen.items() if s.status in ACTIVE_STATUSES and tid not in listed]
         for ticket_id in wanted:
             try:

@@ -109,16 +109,16 @@ class RateLimiter:
         if waker is not None and not waker.done():
             waker.set_result(None)
 
-    async def _wait(self, me: tuple[int, int], timeout: float | None) -> None:
-        """Sleep until woken (this caller became next, or the pause changed), or for ``timeout`` seconds."""
+    async def _wait(self, me: tuple[int, int], seconds: float | None) -> None:
+        """Sleep until woken (this caller became next, or the pause changed), or for ``seconds``."""
         waker = asyncio.get_running_loop().create_future()
         self._wakers[me] = waker
         sleeper = None
         try:
-            if timeout is None:
+            if seconds is None:
                 await waker
             else:
-                sleeper = asyncio.ensure_future(self._sleep(timeout))
+                sleeper = asyncio.ensure_future(self._sleep(seconds))
                 await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             del self._wakers[me]

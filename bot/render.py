@@ -43,7 +43,9 @@ STATUS_LABELS = {"open": "Open", "in-progress": "In progress", "resolved": "Reso
 PRIORITY_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "urgent": "🔴 Urgent"}
 
 _MASKED_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?\s*(?:\"[^\"]*\")?\)")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 
 
 def clip(text: str, limit: int) -> str:
@@ -107,18 +109,20 @@ def ticket_embed(
     """
     status = STATUS_LABELS.get(ticket.status, ticket.status or "Unknown")
     embed = discord.Embed(
-        title=clip(f"{ticket.id} · {player_text(ticket.subject, TITLE_LIMIT, placeholder='(no subject)')}", TITLE_LIMIT),
+        title=clip(
+            f"{ticket.id} · {player_text(ticket.subject, TITLE_LIMIT, placeholder='(no subject)')}", TITLE_LIMIT
+        ),
         colour=STATUS_COLOURS.get(ticket.status, discord.Colour.light_grey()),
     )
-    embed.set_author(
-        name=clip(ticket.author.name, AUTHOR_LIMIT), icon_url=_safe_url(ticket.author.avatar_url) or None
-    )
+    embed.set_author(name=clip(ticket.author.name, AUTHOR_LIMIT), icon_url=_safe_url(ticket.author.avatar_url) or None)
     department = config.department_name(ticket.department) if config else ticket.department
     category = config.category_name(ticket.category) if config else ticket.category
     embed.add_field(name="Status", value=status)
     embed.add_field(name="Priority", value=PRIORITY_LABELS.get(ticket.priority, ticket.priority or "—"))
     claimed = claimer_mention or (
-        player_text(ticket.claimed_by_name, 200) if ticket.claimed_by_name else (str(ticket.claimed_by or "") or "Nobody")
+        player_text(ticket.claimed_by_name, 200)
+        if ticket.claimed_by_name
+        else (str(ticket.claimed_by or "") or "Nobody")
     )
     if ticket.claimed_by and not claimer_mention and ticket.claimed_by_name:
         claimed = f"{claimed} ({ticket.claimed_by})"
@@ -127,7 +131,9 @@ def ticket_embed(
     embed.add_field(name="Category", value=player_text(category or "—", FIELD_VALUE_LIMIT))
     embed.add_field(name="Opened", value=_timestamp(ticket.created_at))
     if ticket.game_report:
-        embed.add_field(name="Game report", value="View-only: Series does not accept replies to game reports.", inline=False)
+        embed.add_field(
+            name="Game report", value="View-only: Series does not accept replies to game reports.", inline=False
+        )
 
     if recent:
         shown = [m for m in ticket.messages if m.is_player or m.is_staff][-recent:]
@@ -136,7 +142,9 @@ def ticket_embed(
         budget = EMBED_TOTAL_LIMIT - len(embed) - 200
         per_message = max(100, min(FIELD_VALUE_LIMIT, budget // max(len(shown), 1)))
         for message in shown:
-            embed.add_field(name=_message_heading(message, ticket), value=player_text(message.content, per_message), inline=False)
+            embed.add_field(
+                name=_message_heading(message, ticket), value=player_text(message.content, per_message), inline=False
+            )
     else:
         first = ticket.first_message
         room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(embed) - 100)

@@ -73,12 +73,14 @@ class StaffLinkRepo:
 
     async def unlink(self, *, guild_id: int, member_id: int) -> int | None:
         """Remove a member's link; return the Roblox id it had, or ``None`` if there was none."""
-        async with self.db.transaction() as conn:
-            async with conn.execute(
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
                 "DELETE FROM staff_links WHERE guild_id = ? AND member_id = ? RETURNING roblox_user_id",
                 (guild_id, member_id),
-            ) as cur:
-                row = await cur.fetchone()
+            ) as cur,
+        ):
+            row = await cur.fetchone()
         return int(row[0]) if row else None
 
     async def list(self, *, guild_id: int) -> list[StaffLink]:
@@ -118,7 +120,14 @@ class ReplyRepo:
         self.db = db
 
     async def add(
-        self, *, guild_id: int, channel_id: int | None, member_id: int, roblox_user_id: int, ticket_id: str, content: str
+        self,
+        *,
+        guild_id: int,
+        channel_id: int | None,
+        member_id: int,
+        roblox_user_id: int,
+        ticket_id: str,
+        content: str,
     ) -> int:
         now = utcnow()
         return await self.db.execute(
@@ -207,7 +216,9 @@ class FeedRepo:
         self.db = db
 
     # routes
-    async def set_route(self, *, guild_id: int, department: str, channel_id: int, ping_role_id: int | None) -> Route | None:
+    async def set_route(
+        self, *, guild_id: int, department: str, channel_id: int, ping_role_id: int | None
+    ) -> Route | None:
         """Create or replace a route; return the one it replaced."""
         old = await self.route(guild_id=guild_id, department=department)
         await self.db.execute(

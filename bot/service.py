@@ -75,10 +75,10 @@ class StaffActions:
             if self._in_flight == 0:
                 self._idle.set()
 
-    async def drain(self, timeout: float) -> bool:
-        """Wait until no reply is in flight (or ``timeout``); True if everything finished."""
+    async def drain(self, grace: float) -> bool:
+        """Wait until no reply is in flight (at most ``grace`` seconds); True if everything finished."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), grace)
         except TimeoutError:
             log.warning("Shutting down with %d replies still in flight", self._in_flight)
             return False
@@ -176,11 +176,19 @@ class StaffActions:
             raise UserFacingError(f"That reply to `{reply.ticket_id}` was already delivered; it was not sent again.")
         if reply.state in ("unknown", "sending") and await self.delivered(reply):
             await self._settle(reply, "sent", "It had already arrived, so it was not sent again.")
-            return ReplySent(reply.id, reply.ticket_id, reply.content, "It had already arrived, so it was not sent again.")
+            return ReplySent(
+                reply.id, reply.ticket_id, reply.content, "It had already arrived, so it was not sent again."
+            )
         await self.authorize(reply.ticket_id, reply.roblox_user_id)
         if claim_first:
-            await self._act(reply.guild_id, reply.member_id, reply.roblox_user_id, reply.ticket_id, "claim",
-                            lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id))
+            await self._act(
+                reply.guild_id,
+                reply.member_id,
+                reply.roblox_user_id,
+                reply.ticket_id,
+                "claim",
+                lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id),
+            )
         return await self.send(reply)
 
     async def delivered(self, reply: Reply) -> bool:
@@ -270,7 +278,13 @@ class StaffActions:
         return await self._act(guild_id, member_id, staff_id, ticket_id, action, lambda: call(ticket_id, staff_id))
 
     async def _act(
-        self, guild_id: int, member_id: int, staff_id: int, ticket_id: str, action: str, call: Callable[[], Awaitable[T]]
+        self,
+        guild_id: int,
+        member_id: int,
+        staff_id: int,
+        ticket_id: str,
+        action: str,
+        call: Callable[[], Awaitable[T]],
     ) -> T:
         record = functools.partial(
             self.audit.record, guild_id=guild_id, member_id=member_id, roblox_user_id=staff_id, ticket_id=ticket_id

@@ -8,6 +8,7 @@ between the two) looks for the post it may have made instead of making it twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -22,7 +23,7 @@ from bot.api import SeriesError
 from bot.cache import MAX_CHOICES
 from bot.models import Message, Ticket, TicketConfig
 from bot.poller import Poller
-from bot.render import STATUS_LABELS, clip, player_text, ticket_embed
+from bot.render import clip, player_text, ticket_embed
 from bot.repositories import Card, FeedRepo, Route
 from bot.service import ReplySent
 
@@ -157,7 +158,9 @@ class Feed(commands.Cog):
                 ticket_id=ticket.id, updated_at=ticket.updated_at, status=ticket.status, department=ticket.department
             )
 
-    async def _sync_in_guild(self, guild_id: int, route: Route | None, ticket: Ticket, config: TicketConfig | None) -> None:
+    async def _sync_in_guild(
+        self, guild_id: int, route: Route | None, ticket: Ticket, config: TicketConfig | None
+    ) -> None:
         card = await self.repo.card(guild_id=guild_id, ticket_id=ticket.id)
         if card is None and (route is None or not ticket.is_active):
             return  # no card for tickets that were never active while routed here
@@ -179,7 +182,10 @@ class Feed(commands.Cog):
             await self._edit_card(message, ticket, config, guild_id)
             if card.message_id != message.id:  # adopted after a crash: record it now
                 await self.repo.save_card(
-                    guild_id=guild_id, ticket_id=ticket.id, channel_id=card.channel_id, message_id=message.id,
+                    guild_id=guild_id,
+                    ticket_id=ticket.id,
+                    channel_id=card.channel_id,
+                    message_id=message.id,
                     thread_id=card.thread_id,
                 )
             card = Card(guild_id, ticket.id, card.channel_id, message.id, card.thread_id)
@@ -205,8 +211,10 @@ class Feed(commands.Cog):
             return None
         try:
             async for message in channel.history(limit=50):
-                if message.author.id == self.bot.user.id and message.embeds and (
-                    (message.embeds[0].title or "").startswith(f"{ticket_id} ")
+                if (
+                    message.author.id == self.bot.user.id
+                    and message.embeds
+                    and ((message.embeds[0].title or "").startswith(f"{ticket_id} "))
                 ):
                     return message
         except discord.HTTPException:
@@ -244,7 +252,9 @@ class Feed(commands.Cog):
         log.info("Posted card for %s in channel %s", ticket.id, channel.id)
         return message
 
-    async def _edit_card(self, message: discord.Message, ticket: Ticket, config: TicketConfig | None, guild_id: int) -> None:
+    async def _edit_card(
+        self, message: discord.Message, ticket: Ticket, config: TicketConfig | None, guild_id: int
+    ) -> None:
         try:
             await message.edit(embed=await self._embed(ticket, config, guild_id), view=ticket_buttons(ticket))
         except discord.Forbidden as exc:
@@ -311,10 +321,8 @@ class Feed(commands.Cog):
                     thread = None
             if isinstance(thread, discord.Thread):
                 if thread.archived and not thread.locked:
-                    try:
+                    with contextlib.suppress(discord.HTTPException):  # posting unarchives it anyway
                         await thread.edit(archived=False)
-                    except discord.HTTPException:
-                        pass
                 return thread
         subject = discord.utils.escape_mentions(" ".join(ticket.subject.split())) or "ticket"
         name = clip(f"{ticket.id} · {subject}", 100)
@@ -420,7 +428,9 @@ class Feed(commands.Cog):
         )
         self._problem_checked.pop((interaction.guild_id, department), None)
         what = f"**{await self._department_name(department)}** tickets" if department else "Tickets (default route)"
-        lines = [f"✅ {what} now go to {channel.mention}" + (f", mentioning {ping_role.mention}." if ping_role else ".")]
+        lines = [
+            f"✅ {what} now go to {channel.mention}" + (f", mentioning {ping_role.mention}." if ping_role else ".")
+        ]
         if old and old.channel_id != channel.id:
             lines.append(f"They went to <#{old.channel_id}> before; existing cards move when their ticket changes.")
         missing = self._missing_permissions(channel)
@@ -459,7 +469,9 @@ class Feed(commands.Cog):
         embed = discord.Embed(title="Ticket feed", colour=discord.Colour.blurple())
         for route in routes:
             channel = self.bot.get_channel(route.channel_id)
-            lines = [f"→ <#{route.channel_id}>" + (f", mentions <@&{route.ping_role_id}>" if route.ping_role_id else "")]
+            lines = [
+                f"→ <#{route.channel_id}>" + (f", mentions <@&{route.ping_role_id}>" if route.ping_role_id else "")
+            ]
             if not isinstance(channel, discord.TextChannel):
                 lines.append("⚠️ That channel is gone or I can't see it.")
             else:
@@ -468,7 +480,9 @@ class Feed(commands.Cog):
                     lines.append(f"⚠️ I'm missing {missing} there.")
             if route.problem:
                 lines.append(f"⚠️ Last problem: {clip(route.problem, 300)}")
-            title = await self._department_name(route.department) if route.department else "Default (all other departments)"
+            title = (
+                await self._department_name(route.department) if route.department else "Default (all other departments)"
+            )
             embed.add_field(name=clip(title, 256), value=clip("\n".join(lines), 1024), inline=False)
         embed.set_footer(text=f"Checking Series every {self.bot.config.feed_poll_seconds:g}s")
         await interaction.followup.send(embed=embed, ephemeral=True)

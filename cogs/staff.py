@@ -106,7 +106,9 @@ class Staff(commands.Cog):
         if link is None:
             text = "You're not linked to a Roblox account yet. Ask a server admin to run `/staff link` for you."
         else:
-            text = f"You act on Series as Roblox user `{link.roblox_user_id}` ({clip(profile(link.roblox_user_id), 200)})."
+            text = (
+                f"You act on Series as Roblox user `{link.roblox_user_id}` ({clip(profile(link.roblox_user_id), 200)})."
+            )
         await interaction.response.send_message(text, ephemeral=True, suppress_embeds=True)
 
 

@@ -159,7 +159,8 @@ async def run_action(interaction: Interaction, action: str, ticket_id: str, **ex
 
 
 class ReplyRetryButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"reply:(?P<action>claimsend|edit|check):(?P<reply_id>[0-9]{1,18})"
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"reply:(?P<action>claimsend|edit|check):(?P<reply_id>[0-9]{1,18})",
 ):
     """Buttons under a failed reply. The text lives in the reply outbox, so they survive restarts too."""
 

@@ -67,7 +67,9 @@ class Tickets(commands.Cog):
     # -- /ticket ---------------------------------------------------------------------------------------------
 
     @ticket.command(name="show")
-    @app_commands.describe(ticket_id="The ticket to show", public="Show it to everyone in this channel (default: only you)")
+    @app_commands.describe(
+        ticket_id="The ticket to show", public="Show it to everyone in this channel (default: only you)"
+    )
     async def ticket_show(self, interaction: Interaction, ticket_id: str, public: bool = False) -> None:
         """Show a ticket: who wrote it, its state and the latest messages, with a Reply button."""
         ticket_id = clean_ticket_id(ticket_id)
@@ -125,7 +127,9 @@ class Tickets(commands.Cog):
         for entry in entries:
             when = parse_time(entry.created_at)
             stamp = discord.utils.format_dt(when, "f") if when else entry.created_at
-            lines.append(f"{stamp} <@{entry.member_id}> (Roblox {entry.roblox_user_id}) **{entry.action}**: {entry.result}")
+            lines.append(
+                f"{stamp} <@{entry.member_id}> (Roblox {entry.roblox_user_id}) **{entry.action}**: {entry.result}"
+            )
         embed = discord.Embed(
             title=f"History of {ticket_id}", description=clip("\n".join(lines), 4000), colour=discord.Colour.blurple()
         )

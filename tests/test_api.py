@@ -174,7 +174,13 @@ async def test_connection_refused_is_not_delivered(session):
     url = fake.url
     await fake.close()
     clock = FakeClock()
-    api = SeriesClient(session, base_url=url, api_key=Secret("k"), limiter=RateLimiter(25, clock=clock, sleep=clock.sleep), sleep=clock.sleep)
+    api = SeriesClient(
+        session,
+        base_url=url,
+        api_key=Secret("k"),
+        limiter=RateLimiter(25, clock=clock, sleep=clock.sleep),
+        sleep=clock.sleep,
+    )
     with pytest.raises(SeriesUnavailable) as info:
         await api.reply("TICKET-1-A", content="x", staff_user_id=STAFF)
     assert info.value.maybe_delivered is False and "Could not connect" in info.value.message
@@ -222,7 +228,7 @@ async def test_limiter_proven_against_the_fake_server(session):
     released = 0
 
     async def sleep(seconds: float) -> None:
-        while len(fake.requests) < released:
+        while len(fake.requests) < released:  # noqa: ASYNC110 - waiting on another process's socket
             await asyncio.sleep(0.001)
         await clock.sleep(seconds)
 

@@ -103,14 +103,18 @@ async def test_roblox_id_must_be_positive_in_the_schema(db):
 async def test_sql_looking_text_is_stored_verbatim(db):
     replies = ReplyRepo(db)
     text = "'); DROP TABLE staff_links; --"
-    rid = await replies.add(guild_id=1, channel_id=None, member_id=2, roblox_user_id=3, ticket_id="TICKET-1-A", content=text)
+    rid = await replies.add(
+        guild_id=1, channel_id=None, member_id=2, roblox_user_id=3, ticket_id="TICKET-1-A", content=text
+    )
     assert (await replies.get(rid)).content == text
     assert await StaffLinkRepo(db).list(guild_id=1) == []
 
 
 async def test_reply_states(db):
     replies = ReplyRepo(db)
-    rid = await replies.add(guild_id=1, channel_id=5, member_id=2, roblox_user_id=3, ticket_id="TICKET-1-A", content="hi")
+    rid = await replies.add(
+        guild_id=1, channel_id=5, member_id=2, roblox_user_id=3, ticket_id="TICKET-1-A", content="hi"
+    )
     assert [r.id for r in await replies.unfinished()] == [rid]
     await replies.set_state(rid, state="sent")
     assert await replies.unfinished() == []

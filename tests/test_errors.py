@@ -27,7 +27,11 @@ from bot.errors import NotLinked, user_message
 def test_mapping(exc, contains):
     text = user_message(exc)
     assert contains in text
-    if hasattr(exc, "message") and exc.__class__.__module__ == "bot.api" and not isinstance(exc, SeriesUnavailable | SeriesRateLimited):
+    if (
+        hasattr(exc, "message")
+        and exc.__class__.__module__ == "bot.api"
+        and not isinstance(exc, SeriesUnavailable | SeriesRateLimited)
+    ):
         assert f"“{exc.message}”" in text  # the API's own words, quoted exactly
 
 

@@ -12,15 +12,20 @@ from tests.fake_series import FakeSeries
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def run_bot(env: dict[str, str], cwd: Path, timeout: float = 30) -> tuple[int, str]:
+async def run_bot(env: dict[str, str], cwd: Path, wait: float = 30) -> tuple[int, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SERIES_", "DATABASE_", "FEED_"))}
     base["PYTHONPATH"] = str(ROOT)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=cwd, env=base | env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=cwd,
+        env=base | env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        out, _ = await asyncio.wait_for(proc.communicate(), wait)
     finally:
         if proc.returncode is None:
             proc.kill()

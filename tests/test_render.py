@@ -3,10 +3,10 @@ from __future__ import annotations
 import discord
 import pytest
 
+from bot.errors import InvalidInput
 from bot.models import Ticket
 from bot.render import choice_name, clip, player_text, ticket_embed
 from bot.validation import clean_message, clean_roblox_id, clean_ticket_id, has_visible_text
-from bot.errors import InvalidInput
 
 
 def make_ticket(**overrides) -> Ticket:
@@ -20,9 +20,24 @@ def make_ticket(**overrides) -> Ticket:
         "Priority": "high",
         "Author": {"UserId": 1, "Username": "p", "DisplayName": "P", "AvatarUrl": "https://a/b.png"},
         "Content": {
-            "msj_2_b": {"Content": "second", "Author": 1, "Type": "author_message", "Timestamp": "2025-01-15T10:31:00.000Z"},
-            "msj_1_a": {"Content": "first", "Author": 1, "Type": "author_message", "Timestamp": "2025-01-15T10:30:00.000Z"},
-            "msj_3_c": {"Content": "claimed", "Author": 9, "Type": "system_message", "Timestamp": "2025-01-15T10:32:00.000Z"},
+            "msj_2_b": {
+                "Content": "second",
+                "Author": 1,
+                "Type": "author_message",
+                "Timestamp": "2025-01-15T10:31:00.000Z",
+            },
+            "msj_1_a": {
+                "Content": "first",
+                "Author": 1,
+                "Type": "author_message",
+                "Timestamp": "2025-01-15T10:30:00.000Z",
+            },
+            "msj_3_c": {
+                "Content": "claimed",
+                "Author": 9,
+                "Type": "system_message",
+                "Timestamp": "2025-01-15T10:32:00.000Z",
+            },
         },
         "ClaimedBy": None,
         "GameReport": False,
@@ -81,8 +96,12 @@ def test_status_colours():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("TICKET-1-A", "TICKET-1-A"), ("  ticket-12-AB9 ", "TICKET-12-AB9"), ("#TICKET-1-Z", "TICKET-1-Z"),
-     ("0123456789abcdef01234567", "0123456789abcdef01234567")],
+    [
+        ("TICKET-1-A", "TICKET-1-A"),
+        ("  ticket-12-AB9 ", "TICKET-12-AB9"),
+        ("#TICKET-1-Z", "TICKET-1-Z"),
+        ("0123456789abcdef01234567", "0123456789abcdef01234567"),
+    ],
 )
 def test_ticket_ids_accepted(raw, expected):
     assert clean_ticket_id(raw) == expected

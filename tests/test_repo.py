@@ -51,7 +51,9 @@ def command_tree(tmp_path):
     async def build():
         db = await Database.open(tmp_path / "t.db")
         cfg = Config.from_env({"DISCORD_TOKEN": "t", "SERIES_API_KEY": "k"})
-        bot = TicketBot(config=cfg, api=SeriesClient(None, base_url="http://x", api_key=Secret("k"), limiter=RateLimiter(1)), db=db)  # type: ignore[arg-type]
+        bot = TicketBot(
+            config=cfg, api=SeriesClient(None, base_url="http://x", api_key=Secret("k"), limiter=RateLimiter(1)), db=db
+        )  # type: ignore[arg-type]
         for extension in EXTENSIONS:
             await bot.load_extension(extension)
         commands = bot.tree.get_commands()
@@ -82,10 +84,16 @@ SAMPLES = ["TICKET-1234567890-ABCD", "0123456789abcdef01234567", "TICKET-" + "9"
 
 @pytest.mark.parametrize("ticket_id", SAMPLES)
 def test_button_custom_ids_fit_and_match_only_their_own_template(ticket_id):
-    items = [ReplyButton(ticket_id), *(TicketActionButton(a, ticket_id) for a in ("claim", "unclaim", "resolve", "close", "reopen"))]
+    items = [
+        ReplyButton(ticket_id),
+        *(TicketActionButton(a, ticket_id) for a in ("claim", "unclaim", "resolve", "close", "reopen")),
+    ]
     items += [ReplyRetryButton(a, 10**17) for a in ("claimsend", "edit", "check")]
-    templates = [ReplyButton.__discord_ui_compiled_template__, TicketActionButton.__discord_ui_compiled_template__,
-                 ReplyRetryButton.__discord_ui_compiled_template__]
+    templates = [
+        ReplyButton.__discord_ui_compiled_template__,
+        TicketActionButton.__discord_ui_compiled_template__,
+        ReplyRetryButton.__discord_ui_compiled_template__,
+    ]
     for item in items:
         assert len(item.custom_id) <= 100
         matching = [t for t in templates if t.fullmatch(item.custom_id)]

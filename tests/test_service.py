@@ -84,9 +84,13 @@ async def test_unlinked_makes_no_call(setup):
 
 async def test_recover_sends_pending_and_settles_in_flight(setup):
     actions, fake, tid = setup
-    pending = await actions.replies.add(guild_id=1, channel_id=None, member_id=2, roblox_user_id=STAFF, ticket_id=tid, content="a")
+    pending = await actions.replies.add(
+        guild_id=1, channel_id=None, member_id=2, roblox_user_id=STAFF, ticket_id=tid, content="a"
+    )
     fake.staff_message(tid, STAFF, "b")
-    in_flight = await actions.replies.add(guild_id=1, channel_id=None, member_id=2, roblox_user_id=STAFF, ticket_id=tid, content="b")
+    in_flight = await actions.replies.add(
+        guild_id=1, channel_id=None, member_id=2, roblox_user_id=STAFF, ticket_id=tid, content="b"
+    )
     await actions.replies.set_state(in_flight, state="sending")
     outcomes = await actions.recover()
     assert [r.id for r, _ in outcomes] == [pending, in_flight]

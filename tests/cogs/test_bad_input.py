@@ -63,10 +63,7 @@ CASES: list[Case] = (
         Case("staff", "ticket history", {"ticket_id": "#"}, "is not a ticket id"),
     ]
     + [Case("staff", "reply", {"ticket_id": "@T", "message": m}, "empty") for m in EMPTY_TEXTS]
-    + [
-        Case("admin", "staff link", {"member": "staff", "roblox_user_id": raw}, why)
-        for raw, why in BAD_ROBLOX_IDS
-    ]
+    + [Case("admin", "staff link", {"member": "staff", "roblox_user_id": raw}, why) for raw, why in BAD_ROBLOX_IDS]
     + [
         Case("admin", "staff link", {"member": "bot", "roblox_user_id": "5"}, "is a bot"),
         Case("admin", "staff link", {"member": "departed", "roblox_user_id": "5"}, "isn't a member of this server"),

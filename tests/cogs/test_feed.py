@@ -55,7 +55,9 @@ async def test_new_ticket_gives_exactly_one_card(routed: World):
     assert embed.author.name == "Player Name (@player123)"
     assert embed.colour == discord.Colour.blurple()
     fields = {f.name: f.value for f in embed.fields}
-    assert fields["Status"] == "Open" and fields["Claimed by"] == "Nobody" and fields["Department"] == "Support Department"
+    assert (
+        fields["Status"] == "Open" and fields["Claimed by"] == "Nobody" and fields["Department"] == "Support Department"
+    )
     assert fields["Opened"].startswith("<t:")
     labels = [c.label for row in card.components for c in row.children]
     assert labels == ["Claim", "Reply", "Resolve", "Close"]
@@ -141,7 +143,9 @@ async def test_crash_between_posting_a_card_and_recording_it(routed: World, make
     # The process died after Discord accepted the post, before the database recorded it.
     repo = feed(w).repo
     stored = await repo.card(guild_id=w.guild.id, ticket_id=tid)
-    await repo.save_card(guild_id=w.guild.id, ticket_id=tid, channel_id=stored.channel_id, message_id=None, thread_id=None)
+    await repo.save_card(
+        guild_id=w.guild.id, ticket_id=tid, channel_id=stored.channel_id, message_id=None, thread_id=None
+    )
     await w.env.bot.db.execute("DELETE FROM feed_tickets")
     await w.env.restart_bot(make_bot())
     await poll(w)
@@ -182,7 +186,7 @@ async def test_poll_cost(routed: World, n, k):
         w.fake.author_message(tid, "more")
     before = list(w.fake.requests)
     changed = await feed(w).poll_once()
-    new = w.fake.requests[len(before):]
+    new = w.fake.requests[len(before) :]
     lists = [r for r in new if r.path == "/tickets/list"]
     details = [r for r in new if r.path.startswith("/tickets/get/")]
     # All these tickets are "open": one walk of ceil(n/10) pages (at least one), plus one page for "in-progress".
@@ -286,7 +290,9 @@ HOSTILE_MESSAGE = "@everyone <@&111> <@222> [click](https://evil.example)\n```py
 async def test_hostile_text_pings_no_one_and_fits_every_limit(routed: World):
     w = routed
     await w.link(w.staff)
-    tid = w.fake.create_ticket(subject=HOSTILE_SUBJECT, message=HOSTILE_MESSAGE, display_name="<@222> @everyone")["TicketId"]
+    tid = w.fake.create_ticket(subject=HOSTILE_SUBJECT, message=HOSTILE_MESSAGE, display_name="<@222> @everyone")[
+        "TicketId"
+    ]
     w.fake.claim(tid, STAFF_ROBLOX_ID)
     await poll(w)
     w.fake.author_message(tid, HOSTILE_MESSAGE)
@@ -374,8 +380,9 @@ async def test_locked_thread_is_skipped_quietly_and_the_rest_goes_on(routed: Wor
     await poll(w)
     [card] = card_for(w.channel, tid)
     thread = thread_of(w, card)
-    w.env.inject_error("POST", f"/channels/{thread.id}/messages", status=400, code=50083,
-                       message="Thread is archived", times=None)
+    w.env.inject_error(
+        "POST", f"/channels/{thread.id}/messages", status=400, code=50083, message="Thread is archived", times=None
+    )
     w.fake.author_message(tid, "second follow-up")
     w.fake.author_message(other, "hello from the other ticket")
     await poll(w)

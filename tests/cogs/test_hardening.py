@@ -127,7 +127,7 @@ async def test_series_faults_always_get_an_answer(claimed, fault):
     world.fake.fail_next("*", r"^/tickets/", times=10, **fault)
     result = await world.staff.slash(world.channel, "reply", ticket_id=tid, message="hello")
     assert result.ephemeral and result.response.content
-    assert "hello" == result.response.embeds[0].description
+    assert result.response.embeds[0].description == "hello"
     world.fake.clear_faults()
     ok = await world.staff.slash(world.channel, "reply", ticket_id=tid, message="hello again")
     assert "Sent to" in ok.response.content  # the bot kept running
@@ -163,15 +163,22 @@ async def test_reply_accepted_before_a_crash_is_delivered_after_restart(claimed,
     bot = world.env.bot
     # The reply was accepted (written to the outbox), then the process died before sending it.
     rid = await bot.replies.add(
-        guild_id=world.guild.id, channel_id=world.channel.id, member_id=world.staff.id,
-        roblox_user_id=STAFF_ROBLOX_ID, ticket_id=tid, content="written before the crash",
+        guild_id=world.guild.id,
+        channel_id=world.channel.id,
+        member_id=world.staff.id,
+        roblox_user_id=STAFF_ROBLOX_ID,
+        ticket_id=tid,
+        content="written before the crash",
     )
     await world.env.restart_bot(make_bot())
     await world.env.settle()
     assert staff_messages(world, tid) == ["written before the crash"]
     assert (await world.env.bot.replies.get(rid)).state == "sent"
-    dms = [r for r in world.env.http_requests if r.method == "POST" and "/channels/" in r.path and r.json
-           and "written before the crash" in str(r.json)]
+    dms = [
+        r
+        for r in world.env.http_requests
+        if r.method == "POST" and "/channels/" in r.path and r.json and "written before the crash" in str(r.json)
+    ]
     assert dms, "the staff member is told how it ended"
 
 
@@ -180,8 +187,12 @@ async def test_reply_in_flight_at_a_crash_is_not_sent_twice(claimed, make_bot):
     bot = world.env.bot
     world.fake.staff_message(tid, STAFF_ROBLOX_ID, "it did arrive")  # the request got through before the crash
     rid = await bot.replies.add(
-        guild_id=world.guild.id, channel_id=None, member_id=world.staff.id,
-        roblox_user_id=STAFF_ROBLOX_ID, ticket_id=tid, content="it did arrive",
+        guild_id=world.guild.id,
+        channel_id=None,
+        member_id=world.staff.id,
+        roblox_user_id=STAFF_ROBLOX_ID,
+        ticket_id=tid,
+        content="it did arrive",
     )
     await bot.replies.set_state(rid, state="sending")
     await world.env.restart_bot(make_bot())
@@ -202,7 +213,7 @@ async def test_graceful_stop_waits_for_replies_in_flight(claimed):
 
     task = asyncio.ensure_future(reply_in_flight())
     await asyncio.sleep(0)
-    assert await actions.drain(timeout=5)
+    assert await actions.drain(grace=5)
     assert finished.is_set()
     await task
 

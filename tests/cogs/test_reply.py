@@ -29,7 +29,9 @@ async def test_unlinked_member_is_told_to_ask_an_admin(world: World, ticket):
 async def test_success(world: World, ticket):
     await world.link(world.staff)
     world.fake.claim(ticket, STAFF_ROBLOX_ID)
-    result = await world.staff.slash(world.channel, "reply", ticket_id=ticket, message="  Please join the training center.  ")
+    result = await world.staff.slash(
+        world.channel, "reply", ticket_id=ticket, message="  Please join the training center.  "
+    )
     assert result.ephemeral
     assert "Sent to" in result.response.content and "Please join the training center." in result.response.content
     assert staff_messages(world.fake, ticket) == ["Please join the training center."]

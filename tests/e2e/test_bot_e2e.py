@@ -6,10 +6,7 @@ SIGKILL restart after which the old button still works and nothing is posted twi
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.fake_discord import MANAGE_GUILD, FakeDiscord
+from tests.e2e.processes import BotProcesses
 from tests.fake_series import FakeSeries
 
-REPO = Path(__file__).resolve().parents[2]
-E2E = Path(__file__).resolve().parent
 TOKEN = "e2e-discord-token"
 KEY = "e2e-series-key"
 STAFF_ROBLOX_ID = 987654321
@@ -55,45 +51,25 @@ async def world() -> AsyncIterator[World]:
         await fake.close()
 
 
-class Bot:
-    """``python -m bot`` processes, each SIGKILLed at teardown if still running; output kept in one log."""
+class Bot(BotProcesses):
+    """``python -m bot`` processes with the settings a user would give, on one database."""
 
     def __init__(self, world: World, tmp: Path) -> None:
+        super().__init__("bot", world.discord.base_url, tmp / "bot.log")
         self.world = world
-        self.log_path = tmp / "bot.log"
         self.db_path = tmp / "data" / "bot.db"
-        self.processes: list[asyncio.subprocess.Process] = []
 
-    async def start(self) -> asyncio.subprocess.Process:
-        keep = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SERIES_", "DATABASE_", "FEED_"))}
-        env = keep | {
-            "PYTHONPATH": os.pathsep.join([str(E2E), str(REPO)]),
-            "PYTHONUNBUFFERED": "1",
-            "TICKET_BRIDGE_FAKE_DISCORD": self.world.discord.base_url,
-            "DISCORD_TOKEN": TOKEN,
-            "SERIES_API_KEY": KEY,
-            "SERIES_API_URL": self.world.series.url,
-            "DATABASE_PATH": str(self.db_path),
-            "DISCORD_GUILD_ID": str(self.world.guild),
-            "FEED_POLL_SECONDS": "5",
-        }
-        with self.log_path.open("ab") as log:
-            log.write(f"----- bot process #{len(self.processes) + 1}\n".encode())
-            log.flush()
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        self.processes.append(process)
-        return process
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    async def stop_all(self) -> None:
-        for process in self.processes:
-            if process.returncode is None:
-                process.kill()
-            await process.wait()
+    async def start(self) -> asyncio.subprocess.Process:  # type: ignore[override]
+        return await super().start(
+            {
+                "DISCORD_TOKEN": TOKEN,
+                "SERIES_API_KEY": KEY,
+                "SERIES_API_URL": self.world.series.url,
+                "DATABASE_PATH": str(self.db_path),
+                "DISCORD_GUILD_ID": str(self.world.guild),
+                "FEED_POLL_SECONDS": "5",
+            }
+        )
 
 
 @pytest.fixture
@@ -102,7 +78,7 @@ async def bot(world: World, tmp_path: Path) -> AsyncIterator[Bot]:
     try:
         yield runner
     finally:
-        await runner.stop_all()
+        await runner.kill_all()
         print(runner.log())
 
 
@@ -117,8 +93,13 @@ async def test_the_whole_path(world: World, bot: Bot):
     await d.wait_for_commands({"staff", "reply", "ticket", "feed"}, guild_id=world.guild, timeout=30)
 
     # Linking
-    link = await d.slash(world.guild, world.channel, world.admin, "staff link",
-                         {"member": world.staff, "roblox_user_id": str(STAFF_ROBLOX_ID)})
+    link = await d.slash(
+        world.guild,
+        world.channel,
+        world.admin,
+        "staff link",
+        {"member": world.staff, "roblox_user_id": str(STAFF_ROBLOX_ID)},
+    )
     await link.final_message()
     assert link.ephemeral and "Linked" in link.content
 
@@ -134,7 +115,10 @@ async def test_the_whole_path(world: World, bot: Bot):
     ok = await d.slash(world.guild, world.channel, world.staff, "reply", {"ticket_id": ticket, "message": "On it"})
     await ok.final_message()
     assert ok.ephemeral and "Sent to" in ok.content
-    assert [r.json for r in s.requests if r.path.endswith("/reply")][-1] == {"content": "On it", "staffUserId": STAFF_ROBLOX_ID}
+    assert [r.json for r in s.requests if r.path.endswith("/reply")][-1] == {
+        "content": "On it",
+        "staffUserId": STAFF_ROBLOX_ID,
+    }
 
     # Button, then modal, then submit
     shown = await d.slash(world.guild, world.channel, world.staff, "ticket show", {"ticket_id": ticket, "public": True})
@@ -142,7 +126,9 @@ async def test_the_whole_path(world: World, bot: Bot):
     click = await d.click(world.guild, world.channel, world.staff, int(card["id"]), labels(card)["Reply"])
     modal = await click.wait_for_modal()
     text_input = modal["components"][0]["component"]["custom_id"]
-    submitted = await d.submit_modal(world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "From the modal"})
+    submitted = await d.submit_modal(
+        world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "From the modal"}
+    )
     await submitted.final_message()
     assert submitted.ephemeral and "Sent to" in submitted.content
 
@@ -167,7 +153,9 @@ async def test_the_whole_path(world: World, bot: Bot):
     modal = await click.wait_for_modal(timeout=20)
     s.claim(fresh, STAFF_ROBLOX_ID)
     text_input = modal["components"][0]["component"]["custom_id"]
-    after = await d.submit_modal(world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "After the restart"})
+    after = await d.submit_modal(
+        world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "After the restart"}
+    )
     await after.final_message(timeout=20)
     assert "Sent to" in after.content
     await asyncio.sleep(6)  # at least one more poll after the restart

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +19,8 @@ import discord
 import pytest
 
 from tests.e2e.fake_discord import MANAGE_GUILD, FakeDiscord
+from tests.e2e.processes import BotProcesses
 
-REPO = Path(__file__).resolve().parents[2]
-E2E = Path(__file__).resolve().parent
 TOKEN = "fake-token"
 
 BOT_ERRORS = ("Traceback", "Ignoring exception")
@@ -58,41 +54,21 @@ async def world() -> AsyncIterator[World]:
         await fake.close()
 
 
-class BotRunner:
-    """Starts demo_bot processes against the fake, all writing to one log file."""
+class BotRunner(BotProcesses):
+    """demo_bot processes against the fake."""
 
     def __init__(self, world: World, log_path: Path) -> None:
+        super().__init__("tests.e2e.demo_bot", world.fake.base_url, log_path)
         self.world = world
-        self.log_path = log_path
-        self.processes: list[asyncio.subprocess.Process] = []
 
-    async def start(self, *, token: str = TOKEN) -> asyncio.subprocess.Process:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(E2E), str(REPO)]),
-            "PYTHONUNBUFFERED": "1",
-            "TICKET_BRIDGE_FAKE_DISCORD": self.world.fake.base_url,
-            "DISCORD_TOKEN": token,
-            "DEMO_CHANNEL_ID": str(self.world.channel_id),
-            "DEMO_GUILD_ID": str(self.world.guild_id),
-        }
-        with self.log_path.open("ab") as log_file:
-            log_file.write(f"----- bot process #{len(self.processes) + 1}\n".encode())
-            log_file.flush()
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.e2e.demo_bot", cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
-            )
-        self.processes.append(process)
-        return process
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    async def kill_all(self) -> None:
-        for process in self.processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGKILL)
-            await process.wait()
+    async def start(self, *, token: str = TOKEN) -> asyncio.subprocess.Process:  # type: ignore[override]
+        return await super().start(
+            {
+                "DISCORD_TOKEN": token,
+                "DEMO_CHANNEL_ID": str(self.world.channel_id),
+                "DEMO_GUILD_ID": str(self.world.guild_id),
+            }
+        )
 
 
 @pytest.fixture
