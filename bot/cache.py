@@ -37,6 +37,10 @@ class TicketCache:
         if ticket.id:
             self._tickets[ticket.id] = ticket
 
+    def active(self) -> list[Ticket]:
+        """Open and in-progress tickets, oldest first."""
+        return sorted((t for t in self._tickets.values() if t.is_active), key=lambda t: (t.created_at, t.id))
+
     def discard(self, ticket_id: str) -> None:
         self._tickets.pop(ticket_id, None)
 

@@ -23,6 +23,7 @@ from bot.api import SeriesError
 from bot.cache import MAX_CHOICES
 from bot.models import Message, Ticket, TicketConfig
 from bot.poller import Poller
+from bot.ratelimit import BACKGROUND
 from bot.render import clip, player_text, ticket_embed
 from bot.repositories import Card, FeedRepo, Route
 from bot.service import ReplySent
@@ -71,11 +72,13 @@ class Feed(commands.Cog):
         self._resume_at = 0.0
         self._problem_checked: dict[tuple[int, str], float] = {}
         self._thread_problems: set[str] = set()
+        self._backfill_guilds: set[int] = set()
         self.thread_tickets: dict[int, str] = {}
         self.poll_loop.change_interval(seconds=bot.config.feed_poll_seconds)
 
     async def cog_load(self) -> None:
         self.thread_tickets = await self.repo.thread_tickets()
+        self._backfill_guilds = {route.guild_id for route in await self.repo.routes()}
         self.bot.thread_ticket = self.thread_tickets.get  # lets /reply autocomplete offer the thread's ticket
         self.poll_loop.start()
 
@@ -118,7 +121,23 @@ class Feed(commands.Cog):
         config = await self._config()
         for ticket in result.changed:
             await self.sync_ticket(ticket, config=config)
+        while self._backfill_guilds:
+            await self._backfill(self._backfill_guilds.pop(), config)
         return len(result.changed)
+
+    async def _backfill(self, guild_id: int, config: TicketConfig | None) -> None:
+        """Give every active ticket without a card in this guild its card: after a route is added or fixed, a
+        restart, or a card that could not be posted. Costs one detail request per missing card."""
+        for cached in self.bot.ticket_cache.active():
+            card = await self.repo.card(guild_id=guild_id, ticket_id=cached.id)
+            if card is not None and card.message_id is not None:
+                continue
+            try:
+                ticket = await self.bot.api.get_ticket(cached.id, priority=BACKGROUND)
+            except SeriesError as exc:
+                log.info("Backfill of %s skipped: %s", cached.id, exc.message)
+                continue
+            await self.sync_ticket(ticket, config=config)
 
     async def _config(self) -> TicketConfig | None:
         try:
@@ -191,6 +210,7 @@ class Feed(commands.Cog):
             card = Card(guild_id, ticket.id, card.channel_id, message.id, card.thread_id)
         if route is not None and route.problem:
             await self.repo.set_problem(guild_id=guild_id, department=route.department, problem=None)
+            self._backfill_guilds.add(guild_id)  # tickets that failed while it was broken
         await self._mirror(card, message, ticket, notify=not fresh)
 
     async def _card_message(self, card: Card) -> discord.Message | None:
@@ -427,6 +447,7 @@ class Feed(commands.Cog):
             ping_role_id=ping_role.id if ping_role else None,
         )
         self._problem_checked.pop((interaction.guild_id, department), None)
+        self._backfill_guilds.add(interaction.guild_id)
         what = f"**{await self._department_name(department)}** tickets" if department else "Tickets (default route)"
         lines = [
             f"✅ {what} now go to {channel.mention}" + (f", mentioning {ping_role.mention}." if ping_role else ".")

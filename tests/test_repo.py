@@ -98,3 +98,34 @@ def test_button_custom_ids_fit_and_match_only_their_own_template(ticket_id):
         assert len(item.custom_id) <= 100
         matching = [t for t in templates if t.fullmatch(item.custom_id)]
         assert matching == [type(item).__discord_ui_compiled_template__]
+
+
+async def test_close_waits_for_replies_in_flight(tmp_path):
+    import asyncio
+
+    from bot.api import SeriesClient
+    from bot.client import TicketBot
+    from bot.config import Secret
+    from bot.database import Database
+    from bot.ratelimit import RateLimiter
+
+    db = await Database.open(tmp_path / "t.db")
+    try:
+        cfg = Config.from_env({"DISCORD_TOKEN": "t", "SERIES_API_KEY": "k"})
+        api = SeriesClient(None, base_url="http://x", api_key=Secret("k"), limiter=RateLimiter(1))  # type: ignore[arg-type]
+        bot = TicketBot(config=cfg, api=api, db=db)
+        assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}
+        finished = []
+
+        async def reply_in_flight():
+            async with bot.actions.in_flight():
+                await asyncio.sleep(0.3)
+                finished.append(True)
+
+        task = asyncio.ensure_future(reply_in_flight())
+        await asyncio.sleep(0)
+        await bot.close()
+        assert finished == [True]  # close() waited for it
+        await task
+    finally:
+        await db.close()

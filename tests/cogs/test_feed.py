@@ -314,6 +314,8 @@ async def test_hostile_text_pings_no_one_and_fits_every_limit(routed: World):
             text = (embed.title or "") + (embed.description or "") + "".join(f.value for f in embed.fields)
             assert "@everyone" not in text.replace("@\u200beveryone", "")
             assert "](https://evil.example)" not in text  # masked links are shown plainly
+    posts = [r for r in sent if r.method == "POST" and r.path.startswith("/channels/") and r.path.endswith("/messages")]
+    assert posts and all(r.json.get("allowed_mentions", {}).get("parse") == [] for r in posts)  # the client default
     for message in [*w.channel.history(), *(m for t in w.channel.threads for m in t.history())]:
         assert not message.mention_everyone
         assert not message.role_mentions
@@ -349,16 +351,35 @@ async def test_feed_show_reports_a_channel_the_bot_cannot_post_in(world: World):
     await w.env.settle()
     result = await w.admin.slash(w.channel, "feed set", channel=locked)
     assert "missing **Send Messages**" in result.response.content
-    w.fake.create_ticket()
+    first = w.fake.create_ticket()["TicketId"]
     await poll(w)
     shown = await w.staff.slash(w.channel, "feed show")
     value = shown.response.embeds[0].fields[0].value
     assert "missing **Send Messages**" in value and "Last problem" in value
+    later = []
+    for i in range(3):  # more tickets keep arriving while the channel is broken
+        later.append(w.fake.create_ticket(subject=f"later {i}")["TicketId"])
+        await poll(w)
     posts = [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{locked.id}/messages"]
+    assert len(posts) == 1  # one refused request, not one per ticket and poll: no retry storm
+
+    # An admin fixes it by pointing the route at a channel the bot can use: every waiting ticket gets its card.
+    await w.admin.slash(w.channel, "feed set", channel=w.channel)
     await poll(w)
+    for tid in [first, *later]:
+        assert len(card_for(w.channel, tid)) == 1
+
+
+async def test_cards_missing_after_a_restart_are_backfilled(routed: World, make_bot):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
     await poll(w)
-    again = [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{locked.id}/messages"]
-    assert len(again) == len(posts) == 1  # no retry storm
+    [card] = card_for(w.channel, tid)
+    await card.delete()
+    await w.env.bot.db.execute("DELETE FROM cards")  # as if the card was lost with no change on Series
+    await w.env.restart_bot(make_bot())
+    await poll(w)
+    assert len(card_for(w.channel, tid)) == 1
 
 
 async def test_deleted_card_is_recreated(routed: World):
