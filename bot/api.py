@@ -206,8 +206,7 @@ class SeriesClient:
             ) from None
         return status, resp_headers, payload
 
-    @staticmethod
-    def _unwrap(status: int, payload: Any, method: str, log_path: str) -> Any:
+    def _unwrap(self, status: int, payload: Any, method: str, log_path: str) -> Any:
         if isinstance(payload, dict) and payload.get("success") is True and status < 400:
             return payload.get("data")
         error = payload.get("error") if isinstance(payload, dict) else None
@@ -215,6 +214,7 @@ class SeriesClient:
         code = error.get("code") if isinstance(error, dict) else None
         if not isinstance(message, str) or not message:
             message = f"Series refused the request (HTTP {status})."
+        message = message.replace(self._api_key.reveal(), "[redacted]")  # never echo the key to staff
         if not isinstance(code, int):
             code = status
         cls = _ERRORS_BY_STATUS.get(status) or _ERRORS_BY_STATUS.get(code) or SeriesError

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from discord import app_commands
 
-from .api import SeriesClient
+from .api import SeriesClient, SeriesError
 from .models import Ticket, TicketConfig
-from .render import choice_name
+from .render import choice_name, clip
 
 __all__ = ("ConfigCache", "TicketCache")
 
 CONFIG_MAX_AGE = 300.0
+log = logging.getLogger(__name__)
 
 MAX_CHOICES = 25
 
@@ -59,13 +61,9 @@ class TicketCache:
                 continue
             rank = 0 if ticket.id == first else 1 if staff_id is not None and ticket.claimed_by == staff_id else 2
             ranked.append((rank, ticket.created_at, ticket))
-        ranked.sort(key=lambda r: (r[0], _desc(r[1])))
+        ranked.sort(key=lambda r: r[1], reverse=True)  # newest first...
+        ranked.sort(key=lambda r: r[0])  # ...within each rank (sorts are stable)
         return [app_commands.Choice(name=choice_name(t), value=t.id) for _, _, t in ranked[:MAX_CHOICES]]
-
-
-def _desc(text: str) -> tuple[int, ...]:
-    # Newest first without reversing the rank order: negate the code points of the ISO timestamp.
-    return tuple(-ord(c) for c in text)
 
 
 class ConfigCache:
@@ -77,6 +75,7 @@ class ConfigCache:
         self.value: TicketConfig | None = None
         self._fetched = 0.0
         self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task[TicketConfig | None] | None = None
 
     async def get(self, *, priority: int = 0) -> TicketConfig:
         async with self._lock:
@@ -84,3 +83,23 @@ class ConfigCache:
                 self.value = await self.api.get_config(priority=priority)
                 self._fetched = time.monotonic()
             return self.value
+
+    async def get_or_none(self) -> TicketConfig | None:
+        """The config, or None (logged) when Series can't give it: names then fall back to ids."""
+        try:
+            return await self.get()
+        except SeriesError as exc:
+            log.warning("Series tickets config unavailable: %s", exc.message)
+            return None
+
+    def department_choices(self, current: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete from memory (no defer possible); the first keystroke loads the config for the next."""
+        if self.value is None:
+            self._refresh = asyncio.get_running_loop().create_task(self.get_or_none())
+            return []
+        needle = current.strip().casefold()
+        return [
+            app_commands.Choice(name=clip(d.name or d.id, 100), value=d.id)
+            for d in self.value.departments.values()
+            if needle in d.name.casefold() or needle in d.id.casefold()
+        ][:MAX_CHOICES]

@@ -95,3 +95,15 @@ class TicketBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Ready as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        for guild in self.guilds:
+            await self.on_guild_join(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """With ``DISCORD_GUILD_ID`` set, leave any other server: it must not see or act on the workspace's tickets."""
+        home = self.config.discord_guild_id
+        if home is not None and guild.id != home:
+            log.warning("Leaving server %s (%s): this bot only serves DISCORD_GUILD_ID %s", guild.name, guild.id, home)
+            await guild.leave()
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.on_guild_join(guild)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 __all__ = ("Config", "ConfigError", "Secret")
 
@@ -157,4 +158,6 @@ class Config:
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for the log redaction filter."""
-        return tuple(s.reveal() for s in (self.discord_token, self.series_api_key) if s.reveal())
+        values = [s.reveal() for s in (self.discord_token, self.series_api_key) if s.reveal()]
+        # The key also travels URL-encoded (check-key puts it in the path).
+        return tuple(dict.fromkeys([*values, *(quote(v, safe="") for v in values)]))

@@ -80,6 +80,7 @@ class ReplyNotSent(UserFacingError):
         ticket_id: str,
         text: str,
         maybe_delivered: bool = False,
+        claimed_by_other: str | None = None,
         view: View | None = None,
     ) -> None:
         self.cause = cause
@@ -87,15 +88,29 @@ class ReplyNotSent(UserFacingError):
         self.ticket_id = ticket_id
         self.text = text
         self.maybe_delivered = maybe_delivered
+        self.claimed_by_other = claimed_by_other
         if maybe_delivered:
             message = (
                 f"⚠️ **Your reply to `{ticket_id}` may or may not have been delivered.** {cause_text(cause)}\n"
-                "The bot will not send it again by itself, so it can't reach the player twice. "
-                "Check the ticket with `/ticket show` before sending again."
+                "The bot won't send it again by itself, so the player can't get it twice. Press **Check and send**: "
+                "it looks for your reply on the ticket and sends it only if it isn't there."
+            )
+        elif claimed_by_other:
+            message = (
+                f"❌ **Your reply to `{ticket_id}` was not sent.** Series said: “{getattr(cause, 'message', cause)}”\n"
+                f"It is claimed by **{claimed_by_other[:100]}**. "
+                "Ask them to unclaim it (or to answer), then send again."
             )
         else:
             message = f"❌ **Your reply to `{ticket_id}` was not sent.** {user_message(cause)}"
         super().__init__(message, embeds=[text_embed(text)], view=view)
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the same reply again could work (not for game reports, refusals, missing tickets)."""
+        if isinstance(self.cause, UserFacingError):
+            return False
+        return not (isinstance(self.cause, SeriesError) and self.cause.message in _FINAL_REFUSALS)
 
 
 def text_embed(text: str, *, title: str = "Your text (saved, nothing is lost)") -> discord.Embed:
@@ -106,7 +121,7 @@ def text_embed(text: str, *, title: str = "Your text (saved, nothing is lost)") 
 
 # What to do next after each documented Series error (series-api §1, §3). The API's own words come first.
 _NEXT_STEPS: dict[str, str] = {
-    "You must claim this ticket before replying": "Claim the ticket first (`/ticket claim`), then send again.",
+    "You must claim this ticket before replying": "Press **Claim and send**, or claim it with `/ticket claim` first.",
     "Cannot reply to game reports": "Game reports are view-only on Series; they can't be answered.",
     "Ticket not found": "Check the ticket id; the autocomplete list shows open tickets.",
     "Tickets module requires a Premium or Enterprise subscription": (
@@ -120,6 +135,16 @@ _NEXT_STEPS: dict[str, str] = {
 }
 
 
+_FINAL_REFUSALS = frozenset(
+    {
+        "Cannot reply to game reports",
+        "Ticket not found",
+        "Tickets module requires a Premium or Enterprise subscription",
+        "Tickets module is not enabled for this workspace",
+    }
+)
+
+
 def cause_text(exc: Exception) -> str:
     """The plain reason for a transport failure."""
     return exc.message if isinstance(exc, SeriesError) else "Something went wrong."
@@ -127,10 +152,10 @@ def cause_text(exc: Exception) -> str:
 
 def user_message(exc: BaseException) -> str:
     """Map any exception to the sentence a staff member should read (a pure table)."""
-    if isinstance(exc, app_commands.CommandInvokeError | app_commands.TransformerError) and exc.__cause__:
-        exc = exc.__cause__
     if isinstance(exc, app_commands.CommandInvokeError):
         exc = exc.original
+    elif isinstance(exc, app_commands.TransformerError) and isinstance(exc.__cause__, Exception):
+        exc = exc.__cause__
     if isinstance(exc, UserFacingError):
         return exc.message
     if isinstance(exc, app_commands.TransformerError):
@@ -151,8 +176,6 @@ def user_message(exc: BaseException) -> str:
         return f"Series said: “{exc.message}”" + (f"\n{step}" if step else "")
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
         return "The bot's database is busy right now. Nothing was changed; try again in a few seconds."
-    if isinstance(exc, app_commands.CommandOnCooldown):
-        return f"Slow down: try again <t:{int(discord.utils.utcnow().timestamp() + exc.retry_after) + 1}:R>."
     if isinstance(exc, app_commands.MissingPermissions):
         return f"You need the {_perm_names(exc.missing_permissions)} permission to use this."
     if isinstance(exc, app_commands.BotMissingPermissions):

@@ -22,6 +22,8 @@ __all__ = ("PollResult", "Poller")
 
 log = logging.getLogger(__name__)
 
+MAX_PAGES = 2000  # 20,000 active tickets: a guard against a list that never ends, not a real limit
+
 
 @dataclass(slots=True)
 class PollResult:
@@ -52,7 +54,7 @@ class Poller:
                 result.list_calls += 1
                 for ticket in batch.tickets:
                     listed[ticket.id] = ticket
-                if not batch.has_next or not batch.tickets:
+                if not batch.has_next or not batch.tickets or page >= max(batch.total_pages, 1) or page >= MAX_PAGES:
                     break
                 page += 1
         result.active = len(listed)

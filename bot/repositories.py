@@ -148,6 +148,29 @@ class ReplyRepo:
             "UPDATE replies SET state = ?, error = ?, updated_at = ? WHERE id = ?", (state, error, utcnow(), reply_id)
         )
 
+    async def take(self, reply_id: int, *, member_id: int) -> tuple[Reply | None, str | None]:
+        """Atomically mark a reply of ``member_id`` as being sent, if it may be sent now.
+
+        Returns ``(reply, previous_state)``; ``reply`` is None when it can't be taken (not theirs, already sent,
+        or being sent right now by a second tap), and ``previous_state`` then says why (None: not theirs).
+        """
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT * FROM replies WHERE id = ?", (reply_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None or row["member_id"] != member_id:
+                return None, None
+            previous = str(row["state"])
+            if previous not in ("pending", "failed", "unknown"):
+                return None, previous
+            await conn.execute(
+                "UPDATE replies SET state = 'sending', updated_at = ? WHERE id = ?", (utcnow(), reply_id)
+            )
+        return Reply(**(dict(row) | {"state": "sending"})), previous
+
+    async def set_ticket(self, reply_id: int, ticket_id: str) -> None:
+        """Record the canonical TicketId once known (a reply may be addressed by the 24-hex id)."""
+        await self.db.execute("UPDATE replies SET ticket_id = ? WHERE id = ?", (ticket_id, reply_id))
+
     async def sender_of(self, *, ticket_id: str, roblox_user_id: int, content: str) -> int | None:
         """The Discord member who sent this text to this ticket through the bot, if anyone did."""
         row = await self.db.fetchone(
@@ -199,6 +222,7 @@ class Card:
     channel_id: int
     message_id: int | None
     thread_id: int | None
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +285,10 @@ class FeedRepo:
         rows = await self.db.fetchall("SELECT * FROM feed_tickets")
         return {r["ticket_id"]: SeenTicket(**dict(r)) for r in rows}
 
+    async def seen_one(self, ticket_id: str) -> SeenTicket | None:
+        row = await self.db.fetchone("SELECT * FROM feed_tickets WHERE ticket_id = ?", (ticket_id,))
+        return SeenTicket(**dict(row)) if row else None
+
     async def mark_seen(self, *, ticket_id: str, updated_at: str, status: str, department: str) -> None:
         await self.db.execute(
             """
@@ -286,6 +314,28 @@ class FeedRepo:
                 channel_id = excluded.channel_id, message_id = excluded.message_id, thread_id = excluded.thread_id
             """,
             (guild_id, ticket_id, channel_id, message_id, thread_id),
+        )
+
+    async def card_by_message(self, message_id: int) -> Card | None:
+        row = await self.db.fetchone("SELECT * FROM cards WHERE message_id = ?", (message_id,))
+        return Card(**dict(row)) if row else None
+
+    async def set_card_problem(self, *, guild_id: int, ticket_id: str, problem: str | None) -> None:
+        await self.db.execute(
+            "UPDATE cards SET problem = ? WHERE guild_id = ? AND ticket_id = ?", (problem, guild_id, ticket_id)
+        )
+
+    async def card_problems(self, *, guild_id: int, limit: int = 5) -> list[Card]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM cards WHERE guild_id = ? AND problem IS NOT NULL ORDER BY ticket_id LIMIT ?",
+            (guild_id, limit),
+        )
+        return [Card(**dict(r)) for r in rows]
+
+    async def forget_mirrored(self, *, guild_id: int, ticket_id: str) -> None:
+        """After a card moves to another channel, its new thread gets the whole conversation again."""
+        await self.db.execute(
+            "DELETE FROM mirrored_messages WHERE guild_id = ? AND ticket_id = ?", (guild_id, ticket_id)
         )
 
     async def thread_tickets(self) -> dict[int, str]:

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from .api import SeriesClient, SeriesError, SeriesUnavailable
 from .cache import ConfigCache
-from .errors import NotAllowed, NotLinked, ReplyNotSent, UserFacingError
+from .errors import InvalidInput, NotAllowed, NotLinked, ReplyNotSent, UserFacingError
 from .models import Ticket, parse_time
 from .repositories import AuditRepo, Reply, ReplyRepo, StaffLinkRepo
 from .validation import clean_message, clean_ticket_id
@@ -30,6 +32,9 @@ __all__ = ("ReplySent", "StaffActions")
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+ALREADY_ARRIVED = "It had already arrived, so it was not sent again."
+RECOVERY_MAX_AGE = 3600.0  # a reply older than this is reported back after a restart, not sent late
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +115,11 @@ class StaffActions:
     async def reply(
         self, *, guild_id: int, channel_id: int | None, member_id: int, ticket_id: str, text: str
     ) -> ReplySent:
-        """Validate, authorize, record in the outbox, then send. On failure :class:`ReplyNotSent` carries the text."""
+        """Validate, record in the outbox, authorize, then send. On failure :class:`ReplyNotSent` carries the text."""
         ticket_id = clean_ticket_id(ticket_id)
         text = clean_message(text)
         staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
+        # Written before anything that can wait (the limiter, Series), so a restart can't lose it.
         reply_id = await self.replies.add(
             guild_id=guild_id,
             channel_id=channel_id,
@@ -125,17 +131,17 @@ class StaffActions:
         reply = await self.replies.get(reply_id)
         assert reply is not None
         try:
-            await self.authorize(ticket_id, staff_id)
-        except SeriesError as exc:
-            await self._settle(reply, "failed", exc.message)
+            ticket = await self.authorize(ticket_id, staff_id)
+        except (SeriesError, UserFacingError) as exc:
+            await self._settle(reply, "failed", getattr(exc, "message", str(exc)))
             raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=ticket_id, text=text) from exc
-        except UserFacingError as exc:
-            await self._settle(reply, "failed", exc.message)
-            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=ticket_id, text=text) from exc
-        return await self.send(reply)
+        if ticket.id and ticket.id != reply.ticket_id:  # addressed by the 24-hex id: use the TicketId from here on
+            await self.replies.set_ticket(reply.id, ticket.id)
+            reply = dataclasses.replace(reply, ticket_id=ticket.id)
+        return await self.send(reply, ticket=ticket)
 
-    async def send(self, reply: Reply) -> ReplySent:
-        """Send one outbox entry and record how it ended."""
+    async def send(self, reply: Reply, *, ticket: Ticket | None = None) -> ReplySent:
+        """Send one outbox entry and record how it ended. ``ticket`` (if fetched) explains a claim refusal."""
         await self.replies.set_state(reply.id, state="sending")
         try:
             message = await self.api.reply(reply.ticket_id, content=reply.content, staff_user_id=reply.roblox_user_id)
@@ -151,7 +157,12 @@ class StaffActions:
             ) from exc
         except SeriesError as exc:
             await self._settle(reply, "failed", exc.message)
-            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content) from exc
+            holder = None
+            if ticket is not None and ticket.claimed_by and ticket.claimed_by != reply.roblox_user_id:
+                holder = ticket.claimed_by_name or f"Roblox user {ticket.claimed_by}"
+            raise ReplyNotSent(
+                exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, claimed_by_other=holder
+            ) from exc
         await self._settle(reply, "sent", message)
         return ReplySent(reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, api_message=message)
 
@@ -168,28 +179,33 @@ class StaffActions:
         log.info("Reply %s to %s as staff %s: %s (%s)", reply.id, reply.ticket_id, reply.roblox_user_id, state, message)
 
     async def retry(self, *, reply_id: int, member_id: int, claim_first: bool = False) -> ReplySent:
-        """Send a saved reply again, for its author only; never twice (a maybe-delivered one is looked up first)."""
-        reply = await self.replies.get(reply_id)
-        if reply is None or reply.member_id != member_id:
-            raise NotAllowed("This button belongs to someone else's reply.")
-        if reply.state == "sent":
-            raise UserFacingError(f"That reply to `{reply.ticket_id}` was already delivered; it was not sent again.")
-        if reply.state in ("unknown", "sending") and await self.delivered(reply):
-            await self._settle(reply, "sent", "It had already arrived, so it was not sent again.")
-            return ReplySent(
-                reply.id, reply.ticket_id, reply.content, "It had already arrived, so it was not sent again."
-            )
-        await self.authorize(reply.ticket_id, reply.roblox_user_id)
-        if claim_first:
-            await self._act(
-                reply.guild_id,
-                reply.member_id,
-                reply.roblox_user_id,
-                reply.ticket_id,
-                "claim",
-                lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id),
-            )
-        return await self.send(reply)
+        """Send a saved reply again, for its author only, and never twice: the reply is taken atomically (a
+        second tap finds it busy), and one that may have arrived is looked up on the ticket first."""
+        reply, previous = await self.replies.take(reply_id, member_id=member_id)
+        if reply is None:
+            if previous is None:
+                raise NotAllowed("This button belongs to someone else's reply.")
+            if previous == "sent":
+                raise UserFacingError("That reply was already delivered; it was not sent again.")
+            raise UserFacingError("That reply is being sent right now; wait for the answer above.")
+        try:
+            if previous == "unknown" and await self.delivered(reply):
+                await self._settle(reply, "sent", ALREADY_ARRIVED)
+                return ReplySent(reply.id, reply.ticket_id, reply.content, ALREADY_ARRIVED)
+            ticket = await self.authorize(reply.ticket_id, reply.roblox_user_id)
+            if claim_first:
+                await self._act(
+                    reply.guild_id,
+                    reply.member_id,
+                    reply.roblox_user_id,
+                    reply.ticket_id,
+                    "claim",
+                    lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id),
+                )
+        except (SeriesError, UserFacingError) as exc:
+            await self.replies.set_state(reply.id, state=previous, error=getattr(exc, "message", str(exc)))
+            raise
+        return await self.send(reply, ticket=ticket)
 
     async def delivered(self, reply: Reply) -> bool:
         """Whether the ticket already holds this reply: same staff id, same text, not older than the reply."""
@@ -203,22 +219,34 @@ class StaffActions:
             for m in ticket.messages
         )
 
-    async def recover(self) -> list[tuple[Reply, str]]:
+    async def recover(self, *, max_age: float = RECOVERY_MAX_AGE) -> list[tuple[Reply, str]]:
         """Finish replies accepted before a stop: deliver each (unless it already arrived) and say how it ended.
 
-        Returns ``(reply, outcome)`` pairs for the caller to report to each staff member.
+        A reply is not sent late if it is older than ``max_age`` seconds, or if its author's link changed since;
+        it is reported back instead. Returns ``(reply, outcome)`` pairs for the caller to report.
         """
         outcomes: list[tuple[Reply, str]] = []
         for reply in await self.replies.unfinished():
             try:
                 if reply.state == "sending" and await self.delivered(reply):
                     await self._settle(reply, "sent", "Delivered before the restart.")
-                    outcomes.append((reply, "was delivered (it had arrived before the bot restarted)"))
+                    outcomes.append((reply, "was delivered (it had arrived before the bot restarted)."))
+                    continue
+                link = await self.links.get(guild_id=reply.guild_id, member_id=reply.member_id)
+                created = parse_time(reply.created_at)
+                age = (datetime.now(UTC) - created).total_seconds() if created else 0.0
+                if link is None or link.roblox_user_id != reply.roblox_user_id:
+                    await self._settle(reply, "failed", "Not sent: the author's Roblox link changed.")
+                    outcomes.append((reply, "was not sent: your Roblox link changed while the bot was down."))
+                    continue
+                if age > max_age:
+                    await self._settle(reply, "failed", "Not sent: too old after the restart.")
+                    outcomes.append((reply, f"was not sent: it waited {age / 60:.0f} minutes while the bot was down."))
                     continue
                 sent = await self.send(reply)
-                outcomes.append((reply, f"was delivered after the bot restarted: {sent.api_message}"))
+                outcomes.append((reply, f"was delivered after the bot restarted. {sent.api_message}"))
             except ReplyNotSent as exc:
-                outcomes.append((reply, f"could not be delivered after the bot restarted: {exc.message}"))
+                outcomes.append((reply, f"could not be delivered after the bot restarted. {exc.message}"))
             except SeriesError as exc:
                 await self._settle(reply, "unknown", exc.message)
                 outcomes.append((reply, f"may not have been delivered: {exc.message}"))
@@ -246,6 +274,8 @@ class StaffActions:
         )
 
     async def transfer(self, *, guild_id: int, member_id: int, ticket_id: str, department_id: str) -> str:
+        ticket_id = clean_ticket_id(ticket_id)
+        department_id = await self.resolve_department(department_id)
         return await self._checked_action(
             guild_id,
             member_id,
@@ -254,8 +284,28 @@ class StaffActions:
             lambda tid, sid: self.api.transfer(tid, department_id=department_id, staff_user_id=sid),
         )
 
-    async def show(self, *, ticket_id: str) -> Ticket:
-        return await self.api.get_ticket(clean_ticket_id(ticket_id))
+    async def show(self, *, guild_id: int, member_id: int, ticket_id: str) -> Ticket:
+        """A ticket, for linked staff only (tickets hold players' private messages)."""
+        ticket_id = clean_ticket_id(ticket_id)
+        await self.staff_id(guild_id=guild_id, member_id=member_id)
+        return await self.api.get_ticket(ticket_id)
+
+    async def resolve_department(self, value: str) -> str:
+        """A department id from an id or a name (any case), checked against the tickets config."""
+        value = value.strip()
+        if not value:
+            raise InvalidInput("Pick a department from the list.")
+        config = await self.config.get()
+        if value in config.departments:
+            return value
+        by_name = {d.name.casefold(): d.id for d in config.departments.values()}
+        if value.casefold() in by_name:
+            return by_name[value.casefold()]
+        names = ", ".join(d.name for d in config.departments.values()) or "none"
+        raise InvalidInput(
+            f"Series has no department `{value[:60].replace('`', '')}`. Departments: {names[:1500]}. "
+            "Pick one from the list."
+        )
 
     async def _checked_action(
         self,
@@ -271,10 +321,11 @@ class StaffActions:
             self.audit.record, guild_id=guild_id, member_id=member_id, roblox_user_id=staff_id, ticket_id=ticket_id
         )
         try:
-            await self.authorize(ticket_id, staff_id)
+            ticket = await self.authorize(ticket_id, staff_id)
         except (SeriesError, UserFacingError) as exc:
             await record(action=action, result=f"refused: {getattr(exc, 'message', exc)}")
             raise
+        ticket_id = ticket.id or ticket_id  # the TicketId, even when addressed by the 24-hex id
         return await self._act(guild_id, member_id, staff_id, ticket_id, action, lambda: call(ticket_id, staff_id))
 
     async def _act(

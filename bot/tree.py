@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
 
-from .errors import report_error
+from .errors import report_error, safe_reply
+
+if TYPE_CHECKING:
+    from .client import TicketBot
 
 
-class BotTree(app_commands.CommandTree):
+class BotTree(app_commands.CommandTree["TicketBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[TicketBot]) -> bool:
+        """With ``DISCORD_GUILD_ID`` set, the bot serves only that server: the Series key is one workspace's."""
+        home = interaction.client.config.discord_guild_id
+        if home is not None and interaction.guild_id not in (None, home):
+            await safe_reply(interaction, "This bot only works in the server it was set up for.")
+            return False
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)

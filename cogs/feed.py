@@ -12,6 +12,7 @@ import contextlib
 import functools
 import logging
 import time
+import weakref
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,6 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.api import SeriesError
-from bot.cache import MAX_CHOICES
 from bot.models import Message, Ticket, TicketConfig
 from bot.poller import Poller
 from bot.ratelimit import BACKGROUND
@@ -67,11 +67,10 @@ class Feed(commands.Cog):
         self.bot = bot
         self.repo = repo
         self.poller = poller
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._failures = 0
         self._resume_at = 0.0
         self._problem_checked: dict[tuple[int, str], float] = {}
-        self._thread_problems: set[str] = set()
         self._backfill_guilds: set[int] = set()
         self.thread_tickets: dict[int, str] = {}
         self.poll_loop.change_interval(seconds=bot.config.feed_poll_seconds)
@@ -93,11 +92,14 @@ class Feed(commands.Cog):
             return
         try:
             await self.poll_once()
-        except SeriesError as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure (Series, Discord, the database) backs off the same way
             self._failures += 1
             delay = min(self.bot.config.feed_poll_seconds * 2**self._failures, MAX_BACKOFF)
             self._resume_at = time.monotonic() + delay
-            log.warning("Feed poll failed (%s); backing off %.0fs", exc.message, delay)
+            if isinstance(exc, SeriesError):
+                log.warning("Feed poll failed (%s); backing off %.0fs", exc.message, delay)
+            else:
+                log.warning("Feed poll failed; backing off %.0fs", delay, exc_info=exc)
         else:
             if self._failures:
                 log.info("Feed poll recovered after %d failures", self._failures)
@@ -107,18 +109,13 @@ class Feed(commands.Cog):
     async def _before_poll(self) -> None:
         await self.bot.wait_until_ready()
 
-    @poll_loop.error
-    async def _poll_crashed(self, error: BaseException) -> None:  # pragma: no cover - last resort
-        log.exception("Feed poller crashed; restarting it", exc_info=error)
-        self.poll_loop.restart()
-
     async def poll_once(self) -> int:
         """One poll: returns how many changed tickets were handled."""
         routes = await self.repo.routes()
         result = await self.poller.poll(details=bool(routes))
         if not routes:
             return 0
-        config = await self._config()
+        config = await self.bot.ticket_config.get_or_none()
         for ticket in result.changed:
             await self.sync_ticket(ticket, config=config)
         while self._backfill_guilds:
@@ -128,7 +125,10 @@ class Feed(commands.Cog):
     async def _backfill(self, guild_id: int, config: TicketConfig | None) -> None:
         """Give every active ticket without a card in this guild its card: after a route is added or fixed, a
         restart, or a card that could not be posted. Costs one detail request per missing card."""
+        routes = {route.department: route for route in await self.repo.routes(guild_id=guild_id)}
         for cached in self.bot.ticket_cache.active():
+            if cached.department not in routes and DEFAULT_ROUTE not in routes:
+                continue
             card = await self.repo.card(guild_id=guild_id, ticket_id=cached.id)
             if card is not None and card.message_id is not None:
                 continue
@@ -138,13 +138,6 @@ class Feed(commands.Cog):
                 log.info("Backfill of %s skipped: %s", cached.id, exc.message)
                 continue
             await self.sync_ticket(ticket, config=config)
-
-    async def _config(self) -> TicketConfig | None:
-        try:
-            return await self.bot.ticket_config.get()
-        except SeriesError as exc:
-            log.warning("Tickets config unavailable (%s); cards show department ids", exc.message)
-            return None
 
     @commands.Cog.listener()
     async def on_ticket_changed(self, ticket_id: str, sent: ReplySent | None) -> None:
@@ -156,13 +149,28 @@ class Feed(commands.Cog):
             return
         self.bot.ticket_cache.put(ticket)
         if await self.repo.routes():
-            await self.sync_ticket(ticket, config=await self._config())
+            await self.sync_ticket(ticket, config=await self.bot.ticket_config.get_or_none())
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """Someone deleted a card: put it back where it belongs (without pinging anyone again)."""
+        card = await self.repo.card_by_message(payload.message_id)
+        if card is None:
+            return
+        log.info("Card for %s was deleted in channel %s; recreating it", card.ticket_id, card.channel_id)
+        await self.on_ticket_changed(card.ticket_id, None)
 
     # -- one ticket --------------------------------------------------------------------------------------------
 
     async def sync_ticket(self, ticket: Ticket, *, config: TicketConfig | None) -> None:
         """Make every server's card and thread for ``ticket`` match Series, then remember it as handled."""
-        async with self._locks[ticket.id]:
+        lock = self._locks.get(ticket.id)
+        if lock is None:
+            lock = self._locks[ticket.id] = asyncio.Lock()
+        async with lock:
+            seen = await self.repo.seen_one(ticket.id)
+            if seen is not None and seen.updated_at and ticket.updated_at and ticket.updated_at < seen.updated_at:
+                return  # an older copy (a poll fetched it before an action refreshed the card): keep the newer
             by_guild: defaultdict[int, dict[str, Route]] = defaultdict(dict)
             for route in await self.repo.routes():
                 by_guild[route.guild_id][route.department] = route
@@ -185,17 +193,28 @@ class Feed(commands.Cog):
             return  # no card for tickets that were never active while routed here
         if route is not None and route.problem and not self._may_retry(route):
             return
-        message = await self._card_message(card) if card and card.message_id else None
-        if card is not None and card.message_id is None:
+        moving = route is not None and card is not None and card.channel_id != route.channel_id and ticket.is_active
+        message = None
+        if card is not None and card.message_id is not None:
+            try:
+                message = await self._card_message(card)
+            except RouteProblem:
+                if not moving:  # an old channel we lost access to must not block the ticket's new route
+                    raise
+        elif card is not None:
             message = await self._find_posted_card(card.channel_id, ticket.id)  # a crash between post and record
-        if route is not None and card is not None and card.channel_id != route.channel_id and ticket.is_active:
+        ping = card is None or (card.message_id is None and message is None)  # new here (or never posted)
+        note = "New ticket"
+        if moving:
+            assert route is not None
             await self._move_card(message, route)
-            card, message = None, None
+            await self.repo.forget_mirrored(guild_id=guild_id, ticket_id=ticket.id)  # the new thread gets it all
+            card, message, ping, note = None, None, True, "Ticket transferred here"
         fresh = message is None
         if message is None:
             if route is None:
                 return
-            message = await self._post_card(guild_id, route, ticket, config, ping=card is None)
+            message = await self._post_card(guild_id, route, ticket, config, ping=ping, note=note)
             card = Card(guild_id, ticket.id, route.channel_id, message.id, None)
         else:
             await self._edit_card(message, ticket, config, guild_id)
@@ -207,7 +226,7 @@ class Feed(commands.Cog):
                     message_id=message.id,
                     thread_id=card.thread_id,
                 )
-            card = Card(guild_id, ticket.id, card.channel_id, message.id, card.thread_id)
+            card = Card(guild_id, ticket.id, card.channel_id, message.id, card.thread_id, card.problem)
         if route is not None and route.problem:
             await self.repo.set_problem(guild_id=guild_id, department=route.department, problem=None)
             self._backfill_guilds.add(guild_id)  # tickets that failed while it was broken
@@ -242,7 +261,7 @@ class Feed(commands.Cog):
         return None
 
     async def _post_card(
-        self, guild_id: int, route: Route, ticket: Ticket, config: TicketConfig | None, *, ping: bool
+        self, guild_id: int, route: Route, ticket: Ticket, config: TicketConfig | None, *, ping: bool, note: str
     ) -> discord.Message:
         channel = self.bot.get_channel(route.channel_id)
         if not isinstance(channel, discord.TextChannel):
@@ -253,7 +272,7 @@ class Feed(commands.Cog):
         content = None
         mentions = discord.AllowedMentions.none()
         if ping and route.ping_role_id:
-            content = f"<@&{route.ping_role_id}> New ticket"
+            content = f"<@&{route.ping_role_id}> {note}"
             mentions = discord.AllowedMentions(roles=[discord.Object(route.ping_role_id)])
         try:
             message = await channel.send(
@@ -323,13 +342,16 @@ class Feed(commands.Cog):
                 await self._post_message(thread, card.guild_id, ticket, message, notify=notify)
             except discord.HTTPException as exc:
                 # A locked or otherwise unusable thread: this ticket's conversation waits (it is retried when
-                # the ticket next changes); the problem is logged once, not retried in a loop.
-                if ticket.id not in self._thread_problems:
-                    self._thread_problems.add(ticket.id)
+                # the ticket next changes); the problem is logged once and shown by /feed show, not retried in a loop.
+                if card.problem is None:
                     log.warning("Can't post in the thread of %s (%s %s); skipping", ticket.id, exc.code, exc.text)
+                    await self.repo.set_card_problem(
+                        guild_id=card.guild_id, ticket_id=ticket.id, problem=f"I can't post in its thread ({exc.text})."
+                    )
                 return
             await mark(message_key=message.id, posted=True)
-        self._thread_problems.discard(ticket.id)
+        if card.problem is not None:
+            await self.repo.set_card_problem(guild_id=card.guild_id, ticket_id=ticket.id, problem=None)
 
     async def _thread(self, card: Card, card_message: discord.Message, ticket: Ticket) -> discord.Thread:
         if card.thread_id:
@@ -379,8 +401,14 @@ class Feed(commands.Cog):
     ) -> None:
         content = None
         mentions = discord.AllowedMentions.none()
+        text = player_text(message.content, 4000)
+        cut = (
+            " · cut to fit Discord; the full text is on Series"
+            if text.endswith("…") and len(message.content) > 3000
+            else ""
+        )
         if message.is_player:
-            embed = discord.Embed(colour=discord.Colour.blurple(), description=player_text(message.content, 4000))
+            embed = discord.Embed(colour=discord.Colour.blurple(), description=text)
             embed.set_author(name=clip(f"{ticket.author.name} (player)", 256))
             if notify and ticket.claimed_by:
                 members = await self.bot.links.members_for(guild_id=guild_id, roblox_user_id=ticket.claimed_by)
@@ -388,14 +416,19 @@ class Feed(commands.Cog):
                     content = " ".join(f"<@{m}>" for m in members[:5]) + " the player answered"
                     mentions = discord.AllowedMentions(users=[discord.Object(m) for m in members[:5]])
         else:
-            embed = discord.Embed(colour=discord.Colour.green(), description=player_text(message.content, 4000))
+            embed = discord.Embed(colour=discord.Colour.green(), description=text)
             reply = await self._our_reply(ticket.id, message)
             if reply is not None:
                 embed.set_author(name="Staff reply sent from Discord")
                 content = f"💬 Reply by <@{reply}>"
             else:
-                embed.set_author(name=clip(f"Staff reply on Series by {message.author_id or 'unknown'}", 256))
-        embed.set_footer(text=f"{message.id} · {message.timestamp[:16].replace('T', ' ')} UTC")
+                embed.set_author(
+                    name=clip(f"Staff reply on the Series website by {message.author_id or 'unknown'}", 256)
+                )
+                staff = await self.bot.links.members_for(guild_id=guild_id, roblox_user_id=message.author_id or 0)
+                if staff:
+                    content = f"Reply on the Series website by <@{staff[0]}>"  # shown, not pinged (no allowance)
+        embed.set_footer(text=f"{message.id} · {message.timestamp[:16].replace('T', ' ')} UTC{cut}")
         await thread.send(content=content, embed=embed, allowed_mentions=mentions)
 
     async def _our_reply(self, ticket_id: str, message: Message) -> int | None:
@@ -505,37 +538,24 @@ class Feed(commands.Cog):
                 await self._department_name(route.department) if route.department else "Default (all other departments)"
             )
             embed.add_field(name=clip(title, 256), value=clip("\n".join(lines), 1024), inline=False)
+        broken = await self.repo.card_problems(guild_id=interaction.guild_id)
+        if broken:
+            lines = [f"`{card.ticket_id}`: {clip(card.problem or '', 200)}" for card in broken]
+            embed.add_field(name="Ticket threads with problems", value=clip("\n".join(lines), 1024), inline=False)
+        if broken or any(route.problem for route in routes):
+            embed.description = "Fixed something? Run `/feed set` for that route again to retry now."
         embed.set_footer(text=f"Checking Series every {self.bot.config.feed_poll_seconds:g}s")
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @feed_set.autocomplete("department")
     @feed_remove.autocomplete("department")
     async def department_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        config = self.bot.ticket_config.value
-        if config is None:
-            asyncio.get_running_loop().create_task(self._config())  # ready for the next keystroke
-            return []
-        needle = current.casefold()
-        return [
-            app_commands.Choice(name=clip(d.name or d.id, 100), value=d.id)
-            for d in config.departments.values()
-            if needle in d.name.casefold() or needle in d.id.casefold()
-        ][:MAX_CHOICES]
+        return self.bot.ticket_config.department_choices(current)
 
     async def _department(self, value: str | None) -> str:
         if not value or not value.strip():
             return DEFAULT_ROUTE
-        value = value.strip()
-        config = await self._config()
-        if config is not None and value not in config.departments:
-            by_name = {d.name.casefold(): d.id for d in config.departments.values()}
-            if value.casefold() in by_name:
-                return by_name[value.casefold()]
-            from bot.errors import InvalidInput
-
-            names = ", ".join(d.name for d in config.departments.values()) or "none"
-            raise InvalidInput(f"Series has no department `{clip(value, 60)}`. Departments: {clip(names, 1500)}.")
-        return value
+        return await self.bot.actions.resolve_department(value)
 
     async def _department_name(self, department_id: str) -> str:
         config = self.bot.ticket_config.value

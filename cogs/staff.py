@@ -53,6 +53,7 @@ class Staff(commands.Cog):
             raise InvalidInput(f"{member.mention} is a bot. Only people can be linked to a Roblox account.")
         roblox_id = clean_roblox_id(roblox_user_id)
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before the database, which may be busy
         old = await self.links.link(
             guild_id=interaction.guild_id, member_id=member.id, roblox_user_id=roblox_id, linked_by=interaction.user.id
         )
@@ -62,7 +63,7 @@ class Staff(commands.Cog):
             text = f"✅ {member.mention} was already linked to Roblox user {profile(roblox_id)}; nothing changed."
         else:
             text = f"✅ Relinked {member.mention} to Roblox user {profile(roblox_id)} (it was {profile(old)} before)."
-        await interaction.response.send_message(text, ephemeral=True, suppress_embeds=True)
+        await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
     @staff.command(name="unlink")
     @app_commands.describe(member="The staff member to unlink (people who left the server can be unlinked too)")
@@ -70,21 +71,23 @@ class Staff(commands.Cog):
         """Remove a staff member's Roblox link (Manage Server)."""
         require_manage_guild(interaction)
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         old = await self.links.unlink(guild_id=interaction.guild_id, member_id=member.id)
         if old is None:
             text = f"{member.mention} is not linked, so there was nothing to remove."
         else:
             text = f"✅ Unlinked {member.mention} (was Roblox user {profile(old)})."
-        await interaction.response.send_message(text, ephemeral=True, suppress_embeds=True)
+        await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
     @staff.command(name="list")
     async def staff_list(self, interaction: discord.Interaction) -> None:
         """List every linked staff member in this server (Manage Server)."""
         require_manage_guild(interaction)
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         links = await self.links.list(guild_id=interaction.guild_id)
         if not links:
-            await interaction.response.send_message(
+            await interaction.followup.send(
                 "Nobody is linked yet. Link staff with `/staff link member roblox_user_id`.", ephemeral=True
             )
             return
@@ -96,12 +99,13 @@ class Staff(commands.Cog):
                 break
             body += line + "\n"
         embed = discord.Embed(title=f"Linked staff ({len(links)})", description=body, colour=discord.Colour.blurple())
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @staff.command(name="whoami")
     async def staff_whoami(self, interaction: discord.Interaction) -> None:
         """Show which Roblox account you act as on Series."""
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         link = await self.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id)
         if link is None:
             text = "You're not linked to a Roblox account yet. Ask a server admin to run `/staff link` for you."
@@ -109,7 +113,7 @@ class Staff(commands.Cog):
             text = (
                 f"You act on Series as Roblox user `{link.roblox_user_id}` ({clip(profile(link.roblox_user_id), 200)})."
             )
-        await interaction.response.send_message(text, ephemeral=True, suppress_embeds=True)
+        await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
 
 async def setup(bot: TicketBot) -> None:

@@ -40,15 +40,22 @@ def confirmation(sent: ReplySent) -> str:
     return f"✅ **Sent to `{sent.ticket_id}`.** {sent.api_message}\n> {preview(sent.text, 150)}"
 
 
-def failure_view(error: ReplyNotSent, reply_id: int) -> discord.ui.View:
-    """The buttons offered with a failed reply: fix-and-resend, and Claim and send when that is the problem."""
+def failure_view(error: ReplyNotSent, reply_id: int) -> discord.ui.View | None:
+    """The buttons offered with a failed reply: only those that can work.
+
+    - it may have arrived: **Check and send** (looks on the ticket first; no Edit, which would send blind);
+    - not claimed (and nobody else holds it): **Claim and send**;
+    - otherwise, when a resend could work: **Edit and send**.
+    """
     view = discord.ui.View(timeout=None)
     if error.maybe_delivered:
         view.add_item(ReplyRetryButton("check", reply_id))
-    elif isinstance(error.cause, SeriesError) and error.cause.message == CLAIM_REQUIRED:
+        return view
+    if isinstance(error.cause, SeriesError) and error.cause.message == CLAIM_REQUIRED and not error.claimed_by_other:
         view.add_item(ReplyRetryButton("claimsend", reply_id))
-    view.add_item(ReplyRetryButton("edit", reply_id))
-    return view
+    if error.retryable:
+        view.add_item(ReplyRetryButton("edit", reply_id))
+    return view if view.children else None
 
 
 async def send_reply(interaction: Interaction, ticket_id: str, text: str) -> None:
@@ -189,9 +196,10 @@ class ReplyRetryButton(
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            sent = await bot.actions.retry(
-                reply_id=self.reply_id, member_id=interaction.user.id, claim_first=self.action == "claimsend"
-            )
+            async with bot.actions.in_flight():
+                sent = await bot.actions.retry(
+                    reply_id=self.reply_id, member_id=interaction.user.id, claim_first=self.action == "claimsend"
+                )
         except ReplyNotSent as exc:
             exc.view = failure_view(exc, self.reply_id)
             raise
@@ -199,7 +207,7 @@ class ReplyRetryButton(
         bot.dispatch("ticket_changed", sent.ticket_id, sent)
 
 
-def ticket_buttons(ticket: Ticket, *, claimed_by_caller: bool | None = None) -> discord.ui.View:
+def ticket_buttons(ticket: Ticket) -> discord.ui.View:
     """The buttons under a ticket: Claim or Unclaim, Reply, Resolve, Close, and Reopen where it applies.
 
     Game reports are read-only (no Reply); closed tickets keep only Reopen.

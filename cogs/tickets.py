@@ -10,11 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.api import SeriesError
-from bot.cache import MAX_CHOICES, ConfigCache, TicketCache
+from bot.cache import ConfigCache, TicketCache
 from bot.errors import text_embed
-from bot.models import TicketConfig, parse_time
+from bot.models import parse_time
 from bot.render import clip, ticket_embed
+from bot.repositories import Reply
 from bot.validation import MAX_REPLY_LENGTH, clean_ticket_id
 
 from .ticket_ui import DYNAMIC_ITEMS, run_action, send_reply, ticket_buttons
@@ -67,18 +67,23 @@ class Tickets(commands.Cog):
     # -- /ticket ---------------------------------------------------------------------------------------------
 
     @ticket.command(name="show")
-    @app_commands.describe(
-        ticket_id="The ticket to show", public="Show it to everyone in this channel (default: only you)"
-    )
+    @app_commands.describe(ticket_id="The ticket to show", public="Also post it in this channel (default: only you)")
     async def ticket_show(self, interaction: Interaction, ticket_id: str, public: bool = False) -> None:
         """Show a ticket: who wrote it, its state and the latest messages, with a Reply button."""
         ticket_id = clean_ticket_id(ticket_id)
-        await interaction.response.defer(ephemeral=not public, thinking=True)
-        ticket = await self.bot.actions.show(ticket_id=ticket_id)
+        # Always an ephemeral defer: after a public one, an error would be shown to the whole channel.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        ticket = await self.bot.actions.show(
+            guild_id=interaction.guild_id, member_id=interaction.user.id, ticket_id=ticket_id
+        )
         self.cache.put(ticket)
-        config = await self._config_or_none()
-        embed = ticket_embed(ticket, config, recent=RECENT_MESSAGES)
-        await interaction.followup.send(embed=embed, view=ticket_buttons(ticket), ephemeral=not public)
+        embed = ticket_embed(ticket, await self.config.get_or_none(), recent=RECENT_MESSAGES)
+        if public and isinstance(interaction.channel, discord.abc.Messageable):
+            await interaction.channel.send(embed=embed, view=ticket_buttons(ticket))
+            await interaction.followup.send(f"Posted `{ticket.id}` in this channel.", ephemeral=True)
+        else:
+            await interaction.followup.send(embed=embed, view=ticket_buttons(ticket), ephemeral=True)
 
     @ticket.command(name="claim")
     @app_commands.describe(ticket_id="The ticket to claim")
@@ -102,7 +107,7 @@ class Tickets(commands.Cog):
     @app_commands.describe(ticket_id="The ticket to move", department="The department to move it to")
     async def ticket_transfer(self, interaction: Interaction, ticket_id: str, department: str) -> None:
         """Move a ticket to another department (this releases its claim)."""
-        await self._act(interaction, "transfer", ticket_id, department_id=department.strip())
+        await self._act(interaction, "transfer", ticket_id, department_id=department)
 
     async def _act(self, interaction: Interaction, action: str, ticket_id: str, **extra: str) -> None:
         ticket_id = clean_ticket_id(ticket_id)
@@ -142,54 +147,66 @@ class Tickets(commands.Cog):
         await self.bot.wait_until_ready()
         for reply, outcome in await self.bot.actions.recover():
             log.info("Recovered reply %s to %s: %s", reply.id, reply.ticket_id, outcome)
-            text = f"Your reply to `{reply.ticket_id}` {outcome}"
+            await self._report_recovered(reply, f"Your reply to `{reply.ticket_id}` {outcome}")
+
+    async def _report_recovered(self, reply: Reply, text: str) -> None:
+        """Tell the author by DM; if DMs are closed, mention them where they sent it (never silently dropped)."""
+        try:
+            user = self.bot.get_user(reply.member_id) or await self.bot.fetch_user(reply.member_id)
+            await user.send(text[:2000], embed=text_embed(reply.content, title="Your reply"))
+            return
+        except discord.HTTPException:
+            log.info("Could not DM member %s about reply %s; trying its channel", reply.member_id, reply.id)
+        channel = self.bot.get_channel(reply.channel_id) if reply.channel_id else None
+        if isinstance(channel, discord.abc.Messageable):
             try:
-                user = self.bot.get_user(reply.member_id) or await self.bot.fetch_user(reply.member_id)
-                await user.send(text[:2000], embed=text_embed(reply.content, title="Your reply"))
+                await channel.send(
+                    f"<@{reply.member_id}> {text}"[:2000],
+                    allowed_mentions=discord.AllowedMentions(users=[discord.Object(reply.member_id)]),
+                )
+                return
             except discord.HTTPException:
-                log.warning("Could not tell member %s how reply %s ended (DMs closed?)", reply.member_id, reply.id)
+                pass
+        log.warning("Could not tell member %s how reply %s ended: %s", reply.member_id, reply.id, text)
 
     # -- autocomplete ----------------------------------------------------------------------------------------
 
     @reply.autocomplete("ticket_id")
-    @ticket_show.autocomplete("ticket_id")
     @ticket_claim.autocomplete("ticket_id")
     @ticket_unclaim.autocomplete("ticket_id")
-    @ticket_status.autocomplete("ticket_id")
     @ticket_transfer.autocomplete("ticket_id")
+    async def active_ticket_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._ticket_choices(interaction, current, active_only=True)
+
+    @ticket_show.autocomplete("ticket_id")
+    @ticket_status.autocomplete("ticket_id")
     @ticket_history.autocomplete("ticket_id")
-    async def ticket_id_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        # Answered from memory only: autocomplete can't be deferred and has 3 seconds (discord-limits B1).
-        staff_id = None
-        if interaction.guild_id is not None:
-            try:
-                link = await asyncio.wait_for(
-                    self.bot.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id), 0.5
-                )
-            except TimeoutError:
-                link = None
-            staff_id = link.roblox_user_id if link else None
-        return self.cache.choices(current, staff_id=staff_id, first=self.bot.thread_ticket(interaction.channel_id))
+    async def any_ticket_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self._ticket_choices(interaction, current, active_only=False)
+
+    async def _ticket_choices(
+        self, interaction: Interaction, current: str, *, active_only: bool
+    ) -> list[app_commands.Choice[str]]:
+        # Answered from memory: autocomplete can't be deferred and has 3 seconds (discord-limits B1). Subjects are
+        # players' words, so only linked staff get suggestions.
+        if interaction.guild_id is None:
+            return []
+        try:
+            link = await asyncio.wait_for(
+                self.bot.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id), 0.5
+            )
+        except TimeoutError:
+            return []
+        if link is None:
+            return []
+        first = self.bot.thread_ticket(interaction.channel_id)
+        return self.cache.choices(current, staff_id=link.roblox_user_id, first=first, active_only=active_only)
 
     @ticket_transfer.autocomplete("department")
     async def department_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        config = self.config.value
-        if config is None:
-            asyncio.get_running_loop().create_task(self._config_or_none())  # ready for the next keystroke
-            return []
-        needle = current.casefold()
-        return [
-            app_commands.Choice(name=clip(d.name or d.id, 100), value=d.id)
-            for d in config.departments.values()
-            if needle in d.name.casefold() or needle in d.id.casefold()
-        ][:MAX_CHOICES]
-
-    async def _config_or_none(self) -> TicketConfig | None:
-        try:
-            return await self.config.get()
-        except SeriesError as exc:
-            log.warning("Could not load the Series tickets config: %s", exc.message)
-            return None
+        return self.config.department_choices(current)
 
 
 async def setup(bot: TicketBot) -> None:

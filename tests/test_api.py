@@ -275,3 +275,29 @@ async def test_secret_never_in_errors_or_repr(session, fake):
     with pytest.raises(SeriesUnauthorized) as info:
         await api.get_config()
     assert "super-secret-key-123" not in repr(info.value) + str(info.value)
+
+
+async def test_a_429_pauses_callers_that_come_later_too(session):
+    clock = FakeClock()
+    fake = FakeSeries(api_key="test-key", clock=clock)
+    await fake.start()
+    try:
+        others: list[asyncio.Task] = []
+
+        async def sleep(seconds: float) -> None:
+            if not others:  # the first caller is now waiting out the 429: another staff member acts meanwhile
+                others.append(asyncio.ensure_future(api.get_config()))
+                await asyncio.sleep(0.05)
+            await clock.sleep(seconds)
+
+        api = SeriesClient(
+            session, base_url=fake.url, api_key=Secret("test-key"), limiter=RateLimiter(25, clock=clock, sleep=sleep)
+        )
+        fake.fail_next("GET", r"^/tickets/config$", status=429, headers={"Retry-After": "3"})
+        start = clock()
+        await api.get_config()
+        await others[0]
+        later = [r for r in fake.requests if r.status == 200]
+        assert len(later) == 2 and all(r.time >= start + 3 for r in later)
+    finally:
+        await fake.close()

@@ -12,7 +12,7 @@ from bot.errors import NotLinked, user_message
 @pytest.mark.parametrize(
     ("exc", "contains"),
     [
-        (SeriesBadRequest("You must claim this ticket before replying"), "Claim the ticket first"),
+        (SeriesBadRequest("You must claim this ticket before replying"), "Claim and send"),
         (SeriesForbidden("Cannot reply to game reports"), "view-only"),
         (SeriesNotFound("Ticket not found"), "Check the ticket id"),
         (SeriesForbidden("Tickets module requires a Premium or Enterprise subscription"), "Premium or Enterprise plan"),

@@ -98,3 +98,65 @@ async def test_recover_sends_pending_and_settles_in_flight(setup):
     assert (await actions.replies.get(pending)).state == "sent"
     assert (await actions.replies.get(in_flight)).state == "sent"
     assert await actions.replies.unfinished() == []
+
+
+async def test_double_tap_sends_once(setup):
+    import asyncio
+
+    actions, fake, tid = setup
+    fake.unclaim(tid)
+    with pytest.raises(ReplyNotSent) as info:
+        await actions.reply(guild_id=1, channel_id=None, member_id=2, ticket_id=tid, text="once only")
+    results = await asyncio.gather(
+        actions.retry(reply_id=info.value.reply_id, member_id=2, claim_first=True),
+        actions.retry(reply_id=info.value.reply_id, member_id=2, claim_first=True),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    [refused] = [r for r in results if isinstance(r, Exception)]
+    assert "being sent right now" in str(refused)
+    assert sent_texts(fake, tid) == ["once only"]
+
+
+async def test_an_old_identical_message_is_not_mistaken_for_this_reply(setup):
+    actions, fake, tid = setup
+    fake.staff_message(tid, STAFF, "Thanks!")  # said long ago
+    for _, message in fake.messages(tid):
+        message["Timestamp"] = "2020-01-01T00:00:00.000Z"
+    fake.fail_next("POST", r"/reply$", drop=True)  # not delivered this time
+    with pytest.raises(ReplyNotSent) as info:
+        await actions.reply(guild_id=1, channel_id=None, member_id=2, ticket_id=tid, text="Thanks!")
+    sent = await actions.retry(reply_id=info.value.reply_id, member_id=2)
+    assert sent.api_message == "Reply sent successfully"
+    assert sent_texts(fake, tid) == ["Thanks!", "Thanks!"]
+
+
+async def test_hex_id_is_resolved_to_the_ticket_id_everywhere(setup):
+    actions, fake, tid = setup
+    mongo = fake.get_ticket(tid)["_id"]
+    sent = await actions.reply(guild_id=1, channel_id=None, member_id=2, ticket_id=mongo, text="by hex")
+    assert sent.ticket_id == tid
+    assert (await actions.replies.get(sent.reply_id)).ticket_id == tid
+    fake.unclaim(tid)
+    await actions.claim(guild_id=1, member_id=2, ticket_id=mongo)
+    entries = await actions.audit.for_ticket(guild_id=1, ticket_id=tid)
+    assert [e.action for e in entries] == ["claim", "reply"]
+    assert all(r.path.startswith(f"/tickets/{tid}/") for r in fake.requests if r.method == "POST")
+
+
+async def test_recovery_reports_instead_of_sending_when_the_link_changed_or_it_is_too_old(setup):
+    actions, fake, tid = setup
+    stale = await actions.replies.add(
+        guild_id=1, channel_id=None, member_id=2, roblox_user_id=STAFF, ticket_id=tid, content="old"
+    )
+    await actions.replies.db.execute(
+        "UPDATE replies SET created_at = '2020-01-01T00:00:00.000Z' WHERE id = ?", (stale,)
+    )
+    await actions.links.link(guild_id=1, member_id=3, roblox_user_id=STAFF, linked_by=9)
+    relinked = await actions.replies.add(
+        guild_id=1, channel_id=None, member_id=3, roblox_user_id=111, ticket_id=tid, content="as someone else"
+    )
+    outcomes = dict((r.id, text) for r, text in await actions.recover())
+    assert "waited" in outcomes[stale] and "link changed" in outcomes[relinked]
+    assert sent_texts(fake, tid) == []
+    assert await actions.replies.unfinished() == []

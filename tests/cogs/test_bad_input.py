@@ -73,6 +73,8 @@ CASES: list[Case] = (
         Case("fan", "feed set", {"channel": "channel"}, "Manage Server"),
         Case("fan", "feed remove", {}, "Manage Server"),
         Case("admin", "feed set", {"channel": "channel", "department": "no-such-dept"}, "no department"),
+        Case("staff", "ticket transfer", {"ticket_id": "@T", "department": "no-such-dept"}, "no department"),
+        Case("staff", "ticket transfer", {"ticket_id": "@T", "department": "   "}, "Pick a department"),
         Case("fan", "reply", {"ticket_id": "@T", "message": "hello"}, "Ask a server admin"),
         Case("fan", "ticket claim", {"ticket_id": "@T"}, "Ask a server admin"),
     ]
@@ -109,7 +111,7 @@ async def stored(world: World) -> tuple:
 
 
 def test_the_table_is_big_enough():
-    assert len(CASES) + len(VALID_HOSTILE) + 4 >= 40
+    assert len(CASES) >= 40
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.command}:{list(c.options.values())[:2]!r}"[:80])

@@ -116,7 +116,7 @@ async def test_staff_reply_on_the_website_is_mirrored_and_ours_is_not_echoed(rou
     posts = [m for m in thread_of(w, card).history() if m.embeds]
     texts = [(p.embeds[0].author.name, p.embeds[0].description) for p in posts]
     assert texts.count(("Staff reply sent from Discord", "Answered from Discord")) == 1
-    assert ("Staff reply on Series by 111111111", "Answered on the website") in texts
+    assert ("Staff reply on the Series website by 111111111", "Answered on the website") in texts
     assert len(posts) == 2
 
 
@@ -411,6 +411,9 @@ async def test_locked_thread_is_skipped_quietly_and_the_rest_goes_on(routed: Wor
     attempts = [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{thread.id}/messages"]
     assert len(attempts) == 2  # the first follow-up, then one failed try: no retry loop
     assert sum("Can't post in the thread" in r.getMessage() for r in caplog.records) == 1
+    shown = await w.admin.slash(w.channel, "feed show")
+    problems = [f for f in shown.response.embeds[0].fields if f.name == "Ticket threads with problems"]
+    assert problems and tid in problems[0].value
     [other_card] = card_for(w.channel, other)
     assert [m.embeds[0].description for m in thread_of(w, other_card).history() if m.embeds] == [
         "hello from the other ticket"
@@ -431,3 +434,91 @@ async def test_deleted_channel_is_reported_once(routed: World, caplog):
     field = [f for f in shown.response.embeds[0].fields if "Moderation" in f.name][0]
     assert "gone" in field.value and "Last problem" in field.value
     assert sum("Feed route" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_a_stale_copy_never_overwrites_a_newer_card(routed: World):
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    stale = await w.env.bot.api.get_ticket(tid)  # what a slow poll might still be holding
+    await w.staff.click(card_for(w.channel, tid)[0], label="Claim")
+    await feed(w).sync_ticket(stale, config=None)
+    [card] = card_for(w.channel, tid)
+    assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
+
+
+async def test_any_poll_failure_backs_off_instead_of_spinning(routed: World):
+    w = routed
+    calls = {"n": 0}
+
+    async def broken(*args, **kwargs):
+        calls["n"] += 1
+        raise RuntimeError("discord or database trouble")
+
+    feed(w).poller.poll = broken
+    for _ in range(6):  # 90 s: failures at 15 s and 45 s (30 s back-off), then a 60 s back-off
+        await poll(w)
+    assert calls["n"] == 2 and feed(w)._failures == 2
+
+
+async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    pings = len(
+        [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{w.channel.id}/messages"]
+    )
+    [card] = card_for(w.channel, tid)
+    mods = w.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
+    mod = w.guild.add_member(w.env.create_user("mod"), roles=[mods])
+    await w.env.settle()
+    await mod.delete(card)  # someone tidies the channel; Series has no change to report
+    await w.env.settle()
+    [again] = card_for(w.channel, tid)
+    assert again.id != card.id and not again.content  # recreated, and nobody pinged again
+    assert pings >= 1
+
+
+async def test_crash_between_marking_and_posting_a_thread_message(routed: World):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    key = w.fake.author_message(tid, "posted before the crash")
+    await poll(w)
+    repo = feed(w).repo
+    # The process died after Discord accepted the post but before the database said so.
+    await repo.mark_mirrored(guild_id=w.guild.id, ticket_id=tid, message_key=key, posted=False)
+    w.fake.author_message(tid, "after the restart")
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    texts = [m.embeds[0].description for m in thread_of(w, card).history() if m.embeds]
+    assert texts == ["posted before the crash", "after the restart"]
+
+
+async def test_concurrent_syncs_of_one_ticket_post_once(routed: World):
+    import asyncio
+
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    w.fake.author_message(tid, "only once")
+    ticket = await w.env.bot.api.get_ticket(tid)
+    await asyncio.gather(feed(w).sync_ticket(ticket, config=None), feed(w).sync_ticket(ticket, config=None))
+    await w.env.settle()
+    assert len(card_for(w.channel, tid)) == 1
+    [card] = card_for(w.channel, tid)
+    assert [m.embeds[0].description for m in thread_of(w, card).history() if m.embeds] == ["only once"]
+
+
+async def test_poll_cost_with_both_active_statuses(routed: World):
+    w = routed
+    ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(23)]
+    for tid in ids[:12]:
+        w.fake.claim(tid, STAFF_ROBLOX_ID)  # 12 in progress, 11 open
+    await poll(w)
+    w.fake.author_message(ids[0], "changed")
+    before = len(w.fake.requests)
+    await feed(w).poll_once()
+    new = w.fake.requests[before:]
+    # ceil(11/10) + ceil(12/10) = 4 list calls: one more than ceil(23/10), because Series lists one status at a time.
+    assert len([r for r in new if r.path == "/tickets/list"]) == 4
+    assert len([r for r in new if r.path.startswith("/tickets/get/")]) == 1

@@ -94,6 +94,8 @@ async def test_lost_answer_is_ambiguous_and_never_resent_blindly(claimed):
     result = await world.staff.slash(world.channel, "reply", ticket_id=tid, message="did it arrive?")
     assert "may or may not have been delivered" in result.response.content
     assert result.response.embeds[0].description == "did it arrive?"
+    # No "Edit and send" here: it would send without looking first.
+    assert [c["label"] for row in result.response.components for c in row["components"]] == ["Check and send"]
     assert staff_messages(world, tid) == ["did it arrive?"]
     check = await world.staff.click(result.response, label="Check and send")
     assert "already arrived" in check.response.content
@@ -232,3 +234,38 @@ async def test_unexpected_error_is_logged_with_an_id_and_the_user_gets_it(claime
     assert any(error_id in r.getMessage() and r.exc_info for r in caplog.records)
     [error] = world.env.errors  # SimCord saw it too; reading it acknowledges it
     assert isinstance(error.original, RuntimeError)
+
+
+async def test_replies_being_sent_hold_off_a_graceful_stop(claimed, monkeypatch):
+    world, tid = claimed
+    actions = world.env.bot.actions
+    seen: list[int] = []
+    original = actions.reply
+
+    async def watching(**kwargs):
+        seen.append(actions._in_flight)
+        return await original(**kwargs)
+
+    monkeypatch.setattr(actions, "reply", watching)
+    await world.staff.slash(world.channel, "reply", ticket_id=tid, message="counted")
+    assert seen == [1] and actions._in_flight == 0
+
+
+async def test_recovered_reply_is_reported_in_its_channel_when_dms_are_closed(claimed, make_bot):
+    world, tid = claimed
+    await world.env.bot.replies.add(
+        guild_id=world.guild.id,
+        channel_id=world.channel.id,
+        member_id=world.staff.id,
+        roblox_user_id=STAFF_ROBLOX_ID,
+        ticket_id=tid,
+        content="before the crash",
+    )
+    world.env.inject_error(
+        "POST", "/users/@me/channels", status=403, code=50007, message="Cannot send messages to this user", times=None
+    )
+    await world.env.restart_bot(make_bot())
+    await world.env.settle()
+    [notice] = [m for m in world.channel.history() if m.content.startswith(f"<@{world.staff.id}> Your reply")]
+    assert "was delivered after the bot restarted" in notice.content
+    assert staff_messages(world, tid) == ["before the crash"]

@@ -41,17 +41,21 @@ async def test_success(world: World, ticket):
 
 
 @pytest.mark.parametrize(
-    ("setup", "api_message"),
+    ("setup", "api_message", "buttons"),
     [
-        ("unclaimed", "You must claim this ticket before replying"),
-        ("claimed_by_other", "You must claim this ticket before replying"),
-        ("game_report", "Cannot reply to game reports"),
-        ("missing", "Ticket not found"),
-        ("no_premium", "Tickets module requires a Premium or Enterprise subscription"),
-        ("disabled", "Tickets module is not enabled for this workspace"),
+        ("unclaimed", "You must claim this ticket before replying", ["Claim and send", "Edit and send"]),
+        ("claimed_by_other", "You must claim this ticket before replying", ["Edit and send"]),
+        ("game_report", "Cannot reply to game reports", []),
+        ("missing", "Ticket not found", []),
+        ("no_premium", "Tickets module requires a Premium or Enterprise subscription", []),
+        ("disabled", "Tickets module is not enabled for this workspace", []),
     ],
 )
-async def test_every_documented_error_word_for_word_with_the_text_back(world: World, ticket, setup, api_message):
+async def test_every_documented_error_word_for_word_with_the_text_back(
+    world: World, ticket, setup, api_message, buttons
+):
+    """Only buttons that can work are offered: no resend for a game report or a missing ticket, and no Claim and
+    send when someone else holds the ticket (it would fail with "Ticket already claimed")."""
     await world.link(world.staff)
     target = ticket
     if setup == "claimed_by_other":
@@ -74,8 +78,9 @@ async def test_every_documented_error_word_for_word_with_the_text_back(world: Wo
     assert "not sent" in result.response.content
     assert result.response.embeds[0].description == text  # nothing typed is lost
     labels = [c["label"] for row in result.response.components for c in row["components"]]
-    assert "Edit and send" in labels
-    assert ("Claim and send" in labels) == (api_message == "You must claim this ticket before replying")
+    assert labels == buttons
+    if setup == "claimed_by_other":
+        assert "It is claimed by **Amy**" in result.response.content
 
 
 async def test_claim_and_send(world: World, ticket):
@@ -179,7 +184,8 @@ async def test_show_then_reply_button_then_modal(world: World, ticket):
     await world.link(world.staff)
     world.fake.claim(ticket, STAFF_ROBLOX_ID)
     world.fake.author_message(ticket, "Are you there?")
-    shown = await world.staff.slash(world.channel, "ticket show", ticket_id=ticket, public=True)
+    shown = await world.staff.slash(world.channel, "ticket show", ticket_id=ticket)
+    assert shown.ephemeral
     embed = shown.response.embeds[0]
     assert ticket in embed.title and "Can't rank up" in embed.title
     fields = {f.name: f.value for f in embed.fields}
@@ -198,10 +204,13 @@ async def test_reply_button_works_after_a_restart(world: World, ticket, make_bot
     await world.link(world.staff)
     world.fake.claim(ticket, STAFF_ROBLOX_ID)
     shown = await world.staff.slash(world.channel, "ticket show", ticket_id=ticket, public=True)
+    assert shown.ephemeral and "Posted" in shown.response.content
+    card = world.channel.last_message
+    assert card.embeds[0].title.startswith(ticket)
     old_bot = world.env.bot
     await world.env.restart_bot(make_bot())
     assert world.env.bot is not old_bot
-    modal = await world.staff.click(shown.response, label="Reply")
+    modal = await world.staff.click(card, label="Reply")
     done = await world.staff.submit_modal(modal, {"reply_text": "After the restart"})
     assert "Sent to" in done.response.content
     assert staff_messages(world.fake, ticket) == ["After the restart"]
@@ -213,3 +222,13 @@ async def test_game_report_has_no_reply_button(world: World):
     shown = await world.staff.slash(world.channel, "ticket show", ticket_id=report)
     labels = [c["label"] for row in shown.response.components for c in row["components"]]
     assert "Reply" not in labels and "Claim" in labels
+
+
+async def test_show_is_for_linked_staff_and_errors_stay_private_even_when_public(world: World, ticket):
+    refused = await world.player_fan.slash(world.channel, "ticket show", ticket_id=ticket, public=True)
+    assert refused.ephemeral and "/staff link" in refused.response.content
+    await world.link(world.staff)
+    missing = await world.staff.slash(world.channel, "ticket show", ticket_id="TICKET-1-NOPE", public=True)
+    assert missing.ephemeral and "Ticket not found" in missing.response.content
+    assert [m for m in world.channel.history() if m.embeds] == []  # nothing was posted publicly
+    assert await world.player_fan.autocomplete(world.channel, "reply", "ticket_id", "") == []

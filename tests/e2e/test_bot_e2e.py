@@ -122,7 +122,11 @@ async def test_the_whole_path(world: World, bot: Bot):
 
     # Button, then modal, then submit
     shown = await d.slash(world.guild, world.channel, world.staff, "ticket show", {"ticket_id": ticket, "public": True})
-    card = await shown.final_message()
+    await shown.final_message()
+    assert shown.ephemeral and "Posted" in shown.content
+    card = await d.wait_for_message(
+        world.channel, lambda m: bool(m.get("embeds")) and "Rank please" in m["embeds"][0]["title"]
+    )
     click = await d.click(world.guild, world.channel, world.staff, int(card["id"]), labels(card)["Reply"])
     modal = await click.wait_for_modal()
     text_input = modal["components"][0]["component"]["custom_id"]
