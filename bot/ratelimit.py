@@ -4,7 +4,9 @@ Series documents "25 requests per second per API key" and nothing else (series-a
 strictest reading: never more than ``rate`` requests in *any* one-second window. A token bucket with a burst
 of ``rate`` can pass almost twice that across a window boundary, so this is a sliding log instead: a request
 may be sent once the ``rate``-th most recent send is older than ``period + margin``. The margin covers clock
-skew and network jitter between us and Series: a sent request holds its slot a little longer than a second.
+skew and network jitter between us and Series: a sent request holds its slot a little longer than a second
+(30 ms by default: 25 / 1.03 s = 24.3 requests a second at most, sustained; a rare 429 beyond that is paused
+and retried). A larger margin buys jitter headroom at the cost of throughput.
 
 Callers are served in order of (priority, arrival): staff actions (``INTERACTIVE``) go before the feed poller
 (``BACKGROUND``), and within a priority it is first come, first served. A 429 from Series pauses everyone.
@@ -35,7 +37,7 @@ class RateLimiter:
         rate: int,
         period: float = 1.0,
         *,
-        margin: float = 0.05,
+        margin: float = 0.03,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
