@@ -10,9 +10,8 @@ ever touched on that server's loop, through :meth:`ServerThread.call`.
 
 from __future__ import annotations
 
-import inspect
-
 import asyncio
+import inspect
 import json
 import math
 import os
