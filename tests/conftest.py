@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.database import Database
+from tests.fake_series import FakeSeries
 
 
 @pytest.fixture
@@ -15,3 +19,27 @@ async def db(tmp_path) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@contextlib.asynccontextmanager
+async def running_fake(**options: Any) -> AsyncIterator[FakeSeries]:
+    """A fake Series listening on 127.0.0.1, always closed."""
+    fake = FakeSeries(**options)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+async def fake_series() -> AsyncIterator[FakeSeries]:
+    """The fake Series with its documented limit of 25 requests per sliding second."""
+    async with running_fake(api_key="test-key") as fake:
+        yield fake
+
+
+@pytest.fixture
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session

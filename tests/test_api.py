@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -20,6 +19,7 @@ from bot.api import (
 from bot.config import Secret
 from bot.ratelimit import RateLimiter
 from tests.clock import FakeClock
+from tests.conftest import running_fake
 from tests.fake_series import FakeSeries
 from tests.test_ratelimit import max_in_any_window
 
@@ -27,19 +27,13 @@ STAFF = 987654321
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSeries]:
-    server = FakeSeries(api_key="test-key")
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.close()
+def fake(fake_series: FakeSeries) -> FakeSeries:
+    return fake_series
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+def session(http_session: aiohttp.ClientSession) -> aiohttp.ClientSession:
+    return http_session
 
 
 def make_client(session, fake, *, key="test-key", clock=None, timeout=2.0, rate=25) -> SeriesClient:
@@ -169,10 +163,8 @@ async def test_transport_faults_become_typed_errors(api, fake, fault, text, mayb
 
 
 async def test_connection_refused_is_not_delivered(session):
-    fake = FakeSeries()
-    await fake.start()
-    url = fake.url
-    await fake.close()
+    async with running_fake() as fake:
+        url = fake.url
     clock = FakeClock()
     api = SeriesClient(
         session,
@@ -224,25 +216,23 @@ async def test_limiter_proven_against_the_fake_server(session):
     case, where the server counts each request at the very instant the limiter released it.
     """
     clock = FakeClock()
-    fake = FakeSeries(api_key="test-key", clock=clock)
-    released = 0
+    async with running_fake(api_key="test-key", clock=clock) as fake:
+        released = 0
 
-    async def sleep(seconds: float) -> None:
-        while len(fake.requests) < released:  # noqa: ASYNC110 - waiting on another process's socket
-            await asyncio.sleep(0.001)
-        await clock.sleep(seconds)
+        async def sleep(seconds: float) -> None:
+            while len(fake.requests) < released:  # noqa: ASYNC110 - waiting on another process's socket
+                await asyncio.sleep(0.001)
+            await clock.sleep(seconds)
 
-    limiter = RateLimiter(25, clock=clock, sleep=sleep)
-    original_acquire = limiter.acquire
+        limiter = RateLimiter(25, clock=clock, sleep=sleep)
+        original_acquire = limiter.acquire
 
-    async def acquire(priority: int = 0) -> None:
-        nonlocal released
-        await original_acquire(priority)
-        released += 1
+        async def acquire(priority: int = 0) -> None:
+            nonlocal released
+            await original_acquire(priority)
+            released += 1
 
-    limiter.acquire = acquire  # type: ignore[method-assign]
-    await fake.start()
-    try:
+        limiter.acquire = acquire  # type: ignore[method-assign]
         tid = fake.create_ticket()["TicketId"]
         api = SeriesClient(session, base_url=fake.url, api_key=Secret("test-key"), limiter=limiter, sleep=sleep)
         await asyncio.gather(*(api.get_ticket(tid) for _ in range(200)))
@@ -250,23 +240,17 @@ async def test_limiter_proven_against_the_fake_server(session):
         assert [r.status for r in fake.requests] == [200] * 200
         assert max_in_any_window([r.time for r in fake.requests], 1.0) == 25
         assert clock() - fake.requests[0].time == pytest.approx(7 * (1 + limiter.margin))  # and no slower than needed
-    finally:
-        await fake.close()
 
 
 async def test_a_naive_client_does_get_429s(session):
     """The same burst without our limiter: proves the fake really enforces the limit (the test above can fail)."""
     clock = FakeClock()
-    fake = FakeSeries(api_key="test-key", clock=clock)
-    await fake.start()
-    try:
+    async with running_fake(api_key="test-key", clock=clock) as fake:
         tid = fake.create_ticket()["TicketId"]
         api = make_client(session, fake, clock=clock, rate=1000)
         api.max_rate_limit_retries = 0
         results = await asyncio.gather(*(api.get_ticket(tid) for _ in range(200)), return_exceptions=True)
         assert sum(isinstance(r, SeriesRateLimited) for r in results) == 175
-    finally:
-        await fake.close()
 
 
 async def test_secret_never_in_errors_or_repr(session, fake):
@@ -279,9 +263,7 @@ async def test_secret_never_in_errors_or_repr(session, fake):
 
 async def test_a_429_pauses_callers_that_come_later_too(session):
     clock = FakeClock()
-    fake = FakeSeries(api_key="test-key", clock=clock)
-    await fake.start()
-    try:
+    async with running_fake(api_key="test-key", clock=clock) as fake:
         others: list[asyncio.Task] = []
 
         async def sleep(seconds: float) -> None:
@@ -299,5 +281,3 @@ async def test_a_429_pauses_callers_that_come_later_too(session):
         await others[0]
         later = [r for r in fake.requests if r.status == 200]
         assert len(later) == 2 and all(r.time >= start + 3 for r in later)
-    finally:
-        await fake.close()

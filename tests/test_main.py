@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.fake_series import FakeSeries
+from tests.conftest import running_fake
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,10 +50,8 @@ async def test_dotenv_is_loaded_but_the_environment_wins(tmp_path):
 
 
 async def test_invalid_key_refuses_to_start_and_never_shows_secrets(tmp_path):
-    fake = FakeSeries(api_key="the-real-key")
-    fake.key_valid = False
-    await fake.start()
-    try:
+    async with running_fake(api_key="the-real-key") as fake:
+        fake.key_valid = False
         code, out = await run_bot(
             {
                 "DISCORD_TOKEN": "discord-secret-token",
@@ -63,8 +61,6 @@ async def test_invalid_key_refuses_to_start_and_never_shows_secrets(tmp_path):
             },
             tmp_path,
         )
-    finally:
-        await fake.close()
     assert code == 2
     assert "Series refused the API key" in out and "API key is inactive or invalid" in out
     assert "series-secret-key" not in out and "discord-secret-token" not in out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from bot.api import SeriesClient
@@ -20,25 +19,22 @@ STAFF = 987654321
 
 
 @pytest.fixture
-async def setup(db) -> AsyncIterator[tuple[StaffActions, FakeSeries, str]]:
-    fake = FakeSeries(api_key="k")
-    await fake.start()
-    try:
-        async with aiohttp.ClientSession() as session:
-            api = SeriesClient(session, base_url=fake.url, api_key=Secret("k"), limiter=RateLimiter(25), timeout=0.5)
-            actions = StaffActions(
-                api=api,
-                links=StaffLinkRepo(db),
-                replies=ReplyRepo(db),
-                audit=AuditRepo(db),
-                config=ConfigCache(api),
-            )
-            await actions.links.link(guild_id=1, member_id=2, roblox_user_id=STAFF, linked_by=9)
-            tid = fake.create_ticket()["TicketId"]
-            fake.claim(tid, STAFF)
-            yield actions, fake, tid
-    finally:
-        await fake.close()
+async def setup(db, fake_series, http_session) -> AsyncIterator[tuple[StaffActions, FakeSeries, str]]:
+    fake = fake_series
+    api = SeriesClient(
+        http_session, base_url=fake.url, api_key=Secret(fake.api_key), limiter=RateLimiter(25), timeout=0.5
+    )
+    actions = StaffActions(
+        api=api,
+        links=StaffLinkRepo(db),
+        replies=ReplyRepo(db),
+        audit=AuditRepo(db),
+        config=ConfigCache(api),
+    )
+    await actions.links.link(guild_id=1, member_id=2, roblox_user_id=STAFF, linked_by=9)
+    tid = fake.create_ticket()["TicketId"]
+    fake.claim(tid, STAFF)
+    yield actions, fake, tid
 
 
 def sent_texts(fake: FakeSeries, tid: str) -> list[str]:

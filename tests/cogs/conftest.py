@@ -20,6 +20,7 @@ from bot.config import Config, Secret
 from bot.database import Database
 from bot.errors import UserFacingError
 from bot.ratelimit import RateLimiter
+from tests.conftest import running_fake
 from tests.fake_series import FakeSeries
 
 STAFF_ROBLOX_ID = 987654321  # a member of "support-dept" in the fake's config
@@ -35,18 +36,8 @@ UNLIMITED = 100_000
 
 @pytest.fixture
 async def fake_series() -> AsyncIterator[FakeSeries]:
-    fake = FakeSeries(api_key="test-key", rate_limit=None)
-    await fake.start()
-    try:
+    async with running_fake(api_key="test-key", rate_limit=None) as fake:
         yield fake
-    finally:
-        await fake.close()
-
-
-@pytest.fixture
-async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture
