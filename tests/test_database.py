@@ -127,3 +127,21 @@ async def test_meta(db):
     await meta.set("k", "1")
     await meta.set("k", "2")
     assert await meta.get("k") == "2"
+
+
+async def test_a_locked_database_gives_a_clear_message(tmp_path):
+    from bot.errors import user_message
+
+    path = tmp_path / "busy.db"
+    db = await Database.open(path, busy_timeout_ms=100)
+    other = sqlite3.connect(path)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+        with pytest.raises(sqlite3.OperationalError) as info:
+            await StaffLinkRepo(db).link(guild_id=1, member_id=2, roblox_user_id=3, linked_by=4)
+        assert "database is busy" in user_message(info.value) and "Nothing was changed" in user_message(info.value)
+        other.rollback()
+        assert await StaffLinkRepo(db).link(guild_id=1, member_id=2, roblox_user_id=3, linked_by=4) is None
+    finally:
+        other.close()
+        await db.close()
