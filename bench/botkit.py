@@ -68,14 +68,8 @@ async def start_bot(*, series_url: str, discord_url: str, db_path: Path, poll_se
         }
     )
     session = aiohttp.ClientSession()
-    limiter = RateLimiter(config.series_rate_limit)
-    api = SeriesClient(
-        session,
-        base_url=config.series_api_url,
-        api_key=config.series_api_key,
-        limiter=limiter,
-        timeout=config.series_timeout,
-    )
+    api = SeriesClient.from_config(session, config)
+    limiter = api.limiter
     db = await Database.open(config.database_path)
     bot = TicketBot(config=config, api=api, db=db)
     rig = BotRig(bot=bot, api=api, limiter=limiter, db=db, session=session)

@@ -22,7 +22,6 @@ from .client import TicketBot
 from .config import Config, ConfigError
 from .database import Database, DatabaseError
 from .logs import setup_logging
-from .ratelimit import RateLimiter
 
 log = logging.getLogger("bot")
 
@@ -31,15 +30,8 @@ EXIT_SETUP = 2
 
 
 async def run(config: Config, *, force_sync: bool = False) -> int:
-    limiter = RateLimiter(config.series_rate_limit)
     async with aiohttp.ClientSession() as session:
-        api = SeriesClient(
-            session,
-            base_url=config.series_api_url,
-            api_key=config.series_api_key,
-            limiter=limiter,
-            timeout=config.series_timeout,
-        )
+        api = SeriesClient.from_config(session, config)
         try:
             key = await api.check_key()
         except SeriesError as exc:

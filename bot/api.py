@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .config import Secret
+from .config import Config, Secret
 from .models import STATUSES, KeyInfo, Ticket, TicketConfig, TicketPage
 from .ratelimit import INTERACTIVE, RateLimiter
 
@@ -123,6 +123,17 @@ class SeriesClient:
 
     def __repr__(self) -> str:
         return f"<SeriesClient {self.base_url}>"
+
+    @classmethod
+    def from_config(cls, session: aiohttp.ClientSession, config: Config) -> SeriesClient:
+        """The client as the bot runs it: the configured URL, key, timeout, and a limiter at the configured rate."""
+        return cls(
+            session,
+            base_url=config.series_api_url,
+            api_key=config.series_api_key,
+            limiter=RateLimiter(config.series_rate_limit),
+            timeout=config.series_timeout,
+        )
 
     # -- transport -------------------------------------------------------------------------------------------
 
