@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.fake_series import FakeSeries
+from fakes.series import FakeSeries
 
 from .botkit import GUILD_ID, STAFF_MEMBER_ID, add_guild, interaction_payload, start_bot
 from .common import API_KEY, RATE, ServerThread, percentile, write_result

@@ -1,7 +1,7 @@
 """Shared plumbing for the benchmarks: servers in their own threads, the bot built like ``__main__`` does,
 statistics, machine facts and result files.
 
-Every server (the fake Series from ``tests/fake_series.py`` and the small fake Discord in
+Every server (the fake Series from ``fakes/series.py`` and the small fake Discord in
 ``bench/fake_discord.py``) runs in its **own thread with its own event loop**, so the bot's event loop and the
 servers' loops do not queue behind each other: the fake Series stamps each request with its own
 ``time.monotonic()`` when it arrives, the way a remote server would. State on a server (its tickets) is only

@@ -40,7 +40,7 @@ from bot.database import Database
 from bot.poller import Poller
 from bot.ratelimit import RateLimiter
 from bot.repositories import FeedRepo
-from tests.fake_series import FakeSeries
+from fakes.series import FakeSeries
 
 from .botkit import CHANNEL_ID, GUILD_ID, add_guild, mark_ready, start_bot
 from .common import API_KEY, RATE, SLOT_SECONDS, ServerThread, median, percentile, write_result

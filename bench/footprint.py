@@ -200,10 +200,10 @@ def _real_start_once(discord_url: str, series_url: str, guild_id: int, db: Path)
 async def real_process(*, starts: int = 3) -> dict[str, Any] | None:
     """Start-to-ready and idle RSS of the real ``python -m bot`` process (median of ``starts``)."""
     try:
-        from tests.e2e.fake_discord import FakeDiscord as WireDiscord
+        from fakes.discord import FakeDiscord as WireDiscord
     except ImportError:  # the end-to-end fake is not there: the in-process figures stand alone
         return None
-    from tests.fake_series import FakeSeries
+    from fakes.series import FakeSeries
 
     from .botkit import TOKEN
     from .common import API_KEY, RATE, ServerThread, median
@@ -245,7 +245,7 @@ def _db_size(path: Path) -> int:
 
 
 async def run(*, starts: int = 3, tracked: int = TRACKED) -> dict[str, Any]:
-    from tests.fake_series import FakeSeries
+    from fakes.series import FakeSeries
 
     from .common import API_KEY, ServerThread, median
     from .fake_discord import FakeDiscord

@@ -38,7 +38,7 @@ def render() -> str:  # noqa: C901 - one straight document
     add(
         "runs them all, draws the pictures and rewrites this file. Everything runs on 127.0.0.1 against the fake Series"
     )
-    add("(`tests/fake_series.py`, 25 requests per **sliding** second unless stated) and a simulated Discord")
+    add("(`fakes/series.py`, 25 requests per **sliding** second unless stated) and a simulated Discord")
     add(
         "(`bench/fake_discord.py`, a local REST server that discord.py's real HTTP layer talks to). Absolute times vary"
     )

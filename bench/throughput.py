@@ -2,7 +2,7 @@
 
 Method (real time, real sockets on 127.0.0.1):
 
-- A fresh ``tests.fake_series.FakeSeries`` per run, enforcing 25 requests per *sliding* second per key on its
+- A fresh ``fakes.series.FakeSeries`` per run, enforcing 25 requests per *sliding* second per key on its
   own ``time.monotonic()`` clock, in its own thread and event loop. It answers 429 with ``Retry-After``.
 - One ticket per staff member is created and claimed directly on the fake (``fake.claim``, not through the API),
   then 50 concurrent staff tasks each send their share of the replies through the real ``SeriesClient.reply``
@@ -42,7 +42,7 @@ from bot.database import Database
 from bot.poller import Poller
 from bot.ratelimit import BACKGROUND, INTERACTIVE, RateLimiter
 from bot.repositories import FeedRepo
-from tests.fake_series import FakeSeries
+from fakes.series import FakeSeries
 
 from .common import API_KEY, RATE, ServerThread, max_in_window, median, per_second, percentile, write_result
 from .limiters import FixedWindowLimiter, LeakyBucketLimiter, Limiter, TimedLimiter

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from bot.database import Database
-from tests.fake_series import FakeSeries
+from fakes.series import FakeSeries
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from bot.api import (
 )
 from bot.config import Secret
 from bot.ratelimit import RateLimiter
+from fakes.series import FakeSeries
 from tests.clock import FakeClock
 from tests.conftest import running_fake
-from tests.fake_series import FakeSeries
 from tests.test_ratelimit import max_in_any_window
 
 STAFF = 987654321

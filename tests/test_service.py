@@ -13,7 +13,7 @@ from bot.errors import NotLinked, ReplyNotSent
 from bot.ratelimit import RateLimiter
 from bot.repositories import AuditRepo, ReplyRepo, StaffLinkRepo
 from bot.service import StaffActions
-from tests.fake_series import FakeSeries
+from fakes.series import FakeSeries
 
 STAFF = 987654321
 

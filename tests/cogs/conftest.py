@@ -20,8 +20,8 @@ from bot.config import Config, Secret
 from bot.database import Database
 from bot.errors import UserFacingError
 from bot.ratelimit import RateLimiter
+from fakes.series import FakeSeries
 from tests.conftest import running_fake
-from tests.fake_series import FakeSeries
 
 STAFF_ROBLOX_ID = 987654321  # a member of "support-dept" in the fake's config
 EXPECTED_ERRORS = (UserFacingError, SeriesError, app_commands.CheckFailure, app_commands.TransformerError)

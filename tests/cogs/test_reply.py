@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.series import FakeSeries
 from tests.cogs.conftest import STAFF_ROBLOX_ID, World
-from tests.fake_series import FakeSeries
 
 LONG = "x" * 4001
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.fake_discord import MANAGE_GUILD, FakeDiscord
+from fakes.discord import MANAGE_GUILD, FakeDiscord
+from fakes.series import FakeSeries
 from tests.e2e.processes import BotProcesses
-from tests.fake_series import FakeSeries
 
 TOKEN = "e2e-discord-token"
 KEY = "e2e-series-key"

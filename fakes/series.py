@@ -17,7 +17,7 @@ Used by unit, cog, end-to-end tests and benchmarks::
 
 and by hand (see ``main``)::
 
-    python -m tests.fake_series --port 8099 --api-key dev-key --seed 12 --new-ticket-every 30
+    python -m fakes.series --port 8099 --api-key dev-key --seed 12 --new-ticket-every 30
 
 Check order on every tickets endpoint: route (unknown path 404 / wrong method 405), auth (401), rate limit
 (429), premium (403), enabled (403), ticket exists (404), body validation (400), then the endpoint's rules.
@@ -1267,8 +1267,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tests.fake_series``: run the fake by hand and point the bot at it."""
-    parser = argparse.ArgumentParser(prog="python -m tests.fake_series", description="Run a fake Series API.")
+    """``python -m fakes.series``: run the fake by hand and point the bot at it."""
+    parser = argparse.ArgumentParser(prog="python -m fakes.series", description="Run a fake Series API.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--api-key", default="dev-key")

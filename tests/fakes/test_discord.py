@@ -18,7 +18,7 @@ import aiohttp
 import discord
 import pytest
 
-from tests.e2e.fake_discord import MANAGE_GUILD, FakeDiscord
+from fakes.discord import MANAGE_GUILD, FakeDiscord
 from tests.e2e.processes import BotProcesses
 
 TOKEN = "fake-token"

@@ -1,4 +1,4 @@
-"""Tests for tests/fake_series.py: the fake must follow shared/reference/series-api.md to the letter.
+"""Tests for fakes/series.py: the fake must follow shared/reference/series-api.md to the letter.
 
 Every test talks to the fake over real HTTP on 127.0.0.1 with a real ``aiohttp.ClientSession``.
 """
@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from tests.fake_series import (
+from fakes.series import (
     MSG_ALREADY_CLAIMED,
     MSG_CLOSED_REPLY,
     MSG_DEPARTMENT_NOT_FOUND,
@@ -44,7 +44,7 @@ KEY = "test-key"
 STAFF = 987654321
 OTHER_STAFF = 111111111
 AUTHOR = 123456789
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 TICKET_ID = re.compile(r"TICKET-\d{10,}-[A-Z0-9]{4}")
 MSG_ID = re.compile(r"msj_\d+_[a-z0-9]{6}")
@@ -810,7 +810,7 @@ async def test_cli_runs_and_stops_on_ctrl_c() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.fake_series",
+        "fakes.series",
         "--port",
         "0",
         "--api-key",
