@@ -140,7 +140,7 @@ def _spawn(series: str, discord_url: str, db: Path, *, track: int) -> dict[str, 
 
 def _real_start_once(discord_url: str, series_url: str, guild_id: int, db: Path) -> dict[str, Any]:
     """``python -m bot``, unmodified, against the wire-level fake Discord of the end-to-end tests (REST + gateway);
-    ``tests/e2e/sitecustomize.py`` points discord.py at it. Ready = the bot's own "Ready as" log line (on_ready)."""
+    ``fakes/redirect/sitecustomize.py`` points discord.py at it. Ready = the bot's "Ready as" log line (on_ready)."""
     from .botkit import TOKEN
     from .common import API_KEY
 

@@ -9,7 +9,7 @@ interactions that the test injects; the test sees and asserts on everything the 
     staff = fake.add_user("alice")
     fake.add_member(guild["id"], staff, roles=[fake.add_role(guild["id"], "Staff", ADMINISTRATOR)["id"]])
     base_url = await fake.start()                          # http://127.0.0.1:<port>
-    # run the bot with PYTHONPATH=<repo>/tests/e2e:<repo>, TICKET_BRIDGE_FAKE_DISCORD=<base_url> (sitecustomize.py)
+    # run the bot with PYTHONPATH=<repo>/fakes/redirect:<repo>, TICKET_BRIDGE_FAKE_DISCORD=<base_url> (sitecustomize.py)
     await fake.wait_for_connection()
     await fake.wait_for_commands({"staff"})
     handle = await fake.slash(guild["id"], channel["id"], staff["id"], "staff link", options={"member": staff})

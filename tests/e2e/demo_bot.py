@@ -2,7 +2,7 @@
 
 Environment: ``DISCORD_TOKEN``; ``DEMO_CHANNEL_ID`` (on ready: an embed there, a thread on it, a message in the
 thread, then the thread archived); ``DEMO_GUILD_ID`` (the ``/demo`` group is synced to that guild only).
-Run it against the fake with ``TICKET_BRIDGE_FAKE_DISCORD`` and ``tests/e2e`` on ``PYTHONPATH`` (sitecustomize.py).
+Run it against the fake with ``TICKET_BRIDGE_FAKE_DISCORD`` and ``fakes/redirect`` on ``PYTHONPATH`` (sitecustomize.py).
 
 Commands: ``/ping`` (defer ephemeral + followup), ``/echo text`` (a persistent ``demo:btn:<n>`` button that opens a
 modal with a Label-wrapped paragraph input; the submit answers ephemerally), ``/pick fruit`` (autocomplete),

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fakes.discord import MANAGE_GUILD, FakeDiscord
+from fakes.processes import BotProcesses
 from fakes.series import FakeSeries
-from tests.e2e.processes import BotProcesses
 
 TOKEN = "e2e-discord-token"
 KEY = "e2e-series-key"

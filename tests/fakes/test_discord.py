@@ -1,6 +1,6 @@
 """Prove FakeDiscord with a real, unmodified discord.py bot process (tests/e2e/demo_bot.py).
 
-Each bot runs as ``python -m tests.e2e.demo_bot`` with ``tests/e2e`` first on ``PYTHONPATH`` (sitecustomize.py
+Each bot runs as ``python -m tests.e2e.demo_bot`` with ``fakes/redirect`` first on ``PYTHONPATH`` (sitecustomize.py
 repoints discord.py at the fake). The bot's output goes to a file that is printed at teardown, so pytest shows it
 for a failing test; every bot process is SIGKILLed in the fixture's ``finally``.
 """
@@ -19,7 +19,7 @@ import discord
 import pytest
 
 from fakes.discord import MANAGE_GUILD, FakeDiscord
-from tests.e2e.processes import BotProcesses
+from fakes.processes import BotProcesses
 
 TOKEN = "fake-token"
 

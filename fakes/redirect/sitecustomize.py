@@ -1,9 +1,9 @@
 """Point discord.py at FakeDiscord in a bot process the test starts; production code never knows.
 
-The end-to-end test puts this folder first on ``PYTHONPATH`` and sets ``TICKET_BRIDGE_FAKE_DISCORD`` to the fake's
-base URL (``http://127.0.0.1:PORT``). Python's ``site`` module imports ``sitecustomize`` at interpreter start (the
-venv has none of its own, and ``PYTHONPATH`` entries come before the standard library), so the patch is in place
-before the bot's ``__main__`` runs. Without the variable this module does nothing.
+A test (or the screenshot script) puts this folder first on ``PYTHONPATH`` and sets ``TICKET_BRIDGE_FAKE_DISCORD``
+to the fake's base URL (``http://127.0.0.1:PORT``). Python's ``site`` module imports ``sitecustomize`` at
+interpreter start (the venv has none of its own, and ``PYTHONPATH`` entries come before the standard library), so
+the patch is in place before the bot's ``__main__`` runs. Without the variable this module does nothing.
 
 Patched (discord.py 2.7.1):
 

@@ -1,4 +1,4 @@
-"""Bot processes for the end-to-end tests: started against the fake Discord, logged to one file, killed at the end."""
+"""Bot processes against the fake Discord (end-to-end tests, screenshots): started, logged to one file, killed."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-E2E = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parents[1]
+REDIRECT = Path(__file__).resolve().parent / "redirect"
 
 
 class BotProcesses:
     """``python -m <module>`` processes pointed at a fake Discord; every one is SIGKILLed by :meth:`kill_all`.
 
     The bot's settings come only from ``env`` (anything named like a Ticket Bridge setting in the test runner's own
-    environment is dropped), and ``tests/e2e`` goes first on ``PYTHONPATH`` so its ``sitecustomize`` repoints
+    environment is dropped), and ``fakes/redirect`` goes first on ``PYTHONPATH`` so its ``sitecustomize`` repoints
     discord.py at the fake.
     """
 
@@ -33,7 +33,7 @@ class BotProcesses:
             k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SERIES_", "DATABASE_", "FEED_"))
         }
         full_env = inherited | {
-            "PYTHONPATH": os.pathsep.join([str(E2E), str(REPO)]),
+            "PYTHONPATH": os.pathsep.join([str(REDIRECT), str(REPO)]),
             "PYTHONUNBUFFERED": "1",
             "TICKET_BRIDGE_FAKE_DISCORD": self.fake_discord_url,
             **env,
