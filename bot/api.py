@@ -12,12 +12,13 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
-from .config import Config, Secret
+from .config import Secret
 from .models import STATUSES, KeyInfo, Ticket, TicketConfig, TicketPage
 from .ratelimit import INTERACTIVE, RateLimiter
 
@@ -26,6 +27,7 @@ __all__ = (
     "SeriesBadRequest",
     "SeriesClient",
     "SeriesError",
+    "SeriesMessage",
     "SeriesForbidden",
     "SeriesNotFound",
     "SeriesRateLimited",
@@ -38,6 +40,22 @@ log = logging.getLogger(__name__)
 
 # Series issues ids like TICKET-1234567890-ABCD; the get endpoint also takes the 24-hex MongoDB _id.
 TICKET_ID_RE = re.compile(r"TICKET-[0-9]{1,20}-[A-Za-z0-9]{1,16}|[0-9a-fA-F]{24}")
+
+
+class SeriesMessage(StrEnum):
+    """Series' documented error strings, word for word: the only place the bot spells them (docs/series-api.md)."""
+
+    CLAIM_REQUIRED = "You must claim this ticket before replying"
+    GAME_REPORT = "Cannot reply to game reports"
+    TICKET_NOT_FOUND = "Ticket not found"
+    PREMIUM_REQUIRED = "Tickets module requires a Premium or Enterprise subscription"
+    MODULE_DISABLED = "Tickets module is not enabled for this workspace"
+    ALREADY_CLAIMED = "Ticket already claimed"
+    NOT_CLAIMED = "Ticket is not claimed"
+    DEPARTMENT_NOT_FOUND = "Department not found"
+    INVALID_STATUS = "Invalid status. Must be one of: open, in-progress, resolved, closed"
+    KEY_REQUIRED = "API key is required"
+    KEY_INACTIVE = "API key is inactive or invalid"
 
 
 def is_ticket_id(value: str) -> bool:
@@ -123,17 +141,6 @@ class SeriesClient:
 
     def __repr__(self) -> str:
         return f"<SeriesClient {self.base_url}>"
-
-    @classmethod
-    def from_config(cls, session: aiohttp.ClientSession, config: Config) -> SeriesClient:
-        """The client as the bot runs it: the configured URL, key, timeout, and a limiter at the configured rate."""
-        return cls(
-            session,
-            base_url=config.series_api_url,
-            api_key=config.series_api_key,
-            limiter=RateLimiter(config.series_rate_limit),
-            timeout=config.series_timeout,
-        )
 
     # -- transport -------------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from .api import SeriesClient, SeriesError
 from .models import Ticket, TicketConfig
 from .render import choice_name, clip
 
-__all__ = ("ConfigCache", "TicketCache")
+__all__ = ("ConfigCache", "ThreadIndex", "TicketCache")
 
 CONFIG_MAX_AGE = 300.0
 log = logging.getLogger(__name__)
@@ -28,9 +28,6 @@ class TicketCache:
 
     def __len__(self) -> int:
         return len(self._tickets)
-
-    def __contains__(self, ticket_id: object) -> bool:
-        return ticket_id in self._tickets
 
     def get(self, ticket_id: str) -> Ticket | None:
         return self._tickets.get(ticket_id)
@@ -64,6 +61,25 @@ class TicketCache:
         ranked.sort(key=lambda r: r[1], reverse=True)  # newest first...
         ranked.sort(key=lambda r: r[0])  # ...within each rank (sorts are stable)
         return [app_commands.Choice(name=choice_name(t), value=t.id) for _, _, t in ranked[:MAX_CHOICES]]
+
+
+class ThreadIndex:
+    """Thread id → the ticket it mirrors (so autocomplete inside a ticket's thread offers that ticket first).
+
+    Loaded from the cards table at start; the feed adds each thread it opens.
+    """
+
+    def __init__(self) -> None:
+        self._tickets: dict[int, str] = {}
+
+    def load(self, threads: dict[int, str]) -> None:
+        self._tickets = dict(threads)
+
+    def add(self, thread_id: int, ticket_id: str) -> None:
+        self._tickets[thread_id] = ticket_id
+
+    def ticket_for(self, channel_id: int | None) -> str | None:
+        return self._tickets.get(channel_id) if channel_id is not None else None
 
 
 class ConfigCache:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,10 +150,6 @@ class Config:
             feed_poll_seconds=poll,
             log_level=level,
         )
-
-    @property
-    def log_level_number(self) -> int:
-        return logging.getLevelName(self.log_level)
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for the log redaction filter."""

@@ -1,76 +1,66 @@
-"""The one place where exceptions become what a staff member reads.
+"""What can go wrong for a staff member, and the one place where it becomes what they read.
 
-Slash commands (through ``BotTree.on_error``), buttons and modals (through ``bot.ui``) all end in
-:func:`report_error`, which logs what needs logging and answers ephemerally exactly once via :func:`safe_reply`.
+Exceptions carry data (the cause, the reply id, the text they typed). :func:`present` turns any exception into an
+:class:`Answer`: the sentence, the embeds that hand their text back, and the follow-up actions that can work (for
+a failed reply: **Check and send**, **Claim and send**, **Edit and send**). ``bot.ui`` delivers answers.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
 import sqlite3
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
 
-from .api import SeriesError, SeriesRateLimited, SeriesUnauthorized, SeriesUnavailable
-
-if TYPE_CHECKING:
-    from discord.ui import View
+from .api import SeriesError, SeriesMessage, SeriesRateLimited, SeriesUnauthorized, SeriesUnavailable
 
 __all__ = (
+    "Answer",
     "InvalidInput",
     "NotAllowed",
     "NotLinked",
+    "Offer",
     "ReplyNotSent",
     "UserFacingError",
-    "report_error",
-    "safe_reply",
+    "present",
     "text_embed",
     "user_message",
 )
-
-log = logging.getLogger(__name__)
 
 EMBED_DESCRIPTION_LIMIT = 4096
 
 
 class UserFacingError(app_commands.AppCommandError):
-    """An error whose ``message`` is written for the staff member and safe to show as it is.
+    """A refusal whose ``message`` is written for the staff member. ``text`` is what they typed, handed back."""
 
-    ``embeds`` and ``view`` ride along with the message (the text they typed, a "Claim and send" button).
-    """
-
-    def __init__(self, message: str, *, embeds: Sequence[discord.Embed] = (), view: View | None = None) -> None:
+    def __init__(self, message: str, *, text: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.embeds = list(embeds)
-        self.view = view
+        self.text = text
 
 
 class InvalidInput(UserFacingError):
-    """Input broke a rule; nothing was sent or stored. ``keep_text`` is given back to the user."""
-
-    def __init__(self, message: str, *, keep_text: str | None = None) -> None:
-        super().__init__(message, embeds=[text_embed(keep_text)] if keep_text else ())
-
-
-class NotLinked(UserFacingError):
-    def __init__(self) -> None:
-        super().__init__(
-            "Your Discord account isn't linked to a Roblox account yet, so the bot can't act for you on Series. "
-            "Ask a server admin to run `/staff link` for you."
-        )
+    """Input broke a rule; nothing was sent or stored."""
 
 
 class NotAllowed(UserFacingError):
     """A permission refusal, decided by the bot at run time."""
 
 
+class NotLinked(UserFacingError):
+    """The caller has no Roblox link, so the bot can't act for them on Series."""
+
+    def __init__(self, *, text: str | None = None) -> None:
+        super().__init__(
+            "Your Discord account isn't linked to a Roblox account yet, so the bot can't act for you on Series. "
+            "Ask a server admin to run `/staff link` for you.",
+            text=text,
+        )
+
+
 class ReplyNotSent(UserFacingError):
-    """A reply that failed. Carries the text back, and buttons to retry, built by whoever raised it."""
+    """A reply that failed. The text is in the outbox under ``reply_id``; :func:`present` words it."""
 
     def __init__(
         self,
@@ -81,36 +71,29 @@ class ReplyNotSent(UserFacingError):
         text: str,
         maybe_delivered: bool = False,
         claimed_by_other: str | None = None,
-        view: View | None = None,
     ) -> None:
+        super().__init__(getattr(cause, "message", str(cause)), text=text)
         self.cause = cause
         self.reply_id = reply_id
         self.ticket_id = ticket_id
-        self.text = text
         self.maybe_delivered = maybe_delivered
         self.claimed_by_other = claimed_by_other
-        if maybe_delivered:
-            message = (
-                f"⚠️ **Your reply to `{ticket_id}` may or may not have been delivered.** {cause_text(cause)}\n"
-                "The bot won't send it again by itself, so the player can't get it twice. Press **Check and send**: "
-                "it looks for your reply on the ticket and sends it only if it isn't there."
-            )
-        elif claimed_by_other:
-            message = (
-                f"❌ **Your reply to `{ticket_id}` was not sent.** Series said: “{getattr(cause, 'message', cause)}”\n"
-                f"It is claimed by **{claimed_by_other[:100]}**. "
-                "Ask them to unclaim it (or to answer), then send again."
-            )
-        else:
-            message = f"❌ **Your reply to `{ticket_id}` was not sent.** {user_message(cause)}"
-        super().__init__(message, embeds=[text_embed(text)], view=view)
 
-    @property
-    def retryable(self) -> bool:
-        """Whether sending the same reply again could work (not for game reports, refusals, missing tickets)."""
-        if isinstance(self.cause, UserFacingError):
-            return False
-        return not (isinstance(self.cause, SeriesError) and self.cause.message in _FINAL_REFUSALS)
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A follow-up action offered under an answer: ``action`` on the saved reply ``reply_id``."""
+
+    action: str  # "check", "claimsend" or "edit" (bot.ui.OFFER_LABELS)
+    reply_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    content: str
+    embeds: tuple[discord.Embed, ...] = ()
+    offers: tuple[Offer, ...] = ()
+    expected: bool = True  # False: a bug; the caller logs it with an error id
 
 
 def text_embed(text: str, *, title: str = "Your text (saved, nothing is lost)") -> discord.Embed:
@@ -119,43 +102,43 @@ def text_embed(text: str, *, title: str = "Your text (saved, nothing is lost)") 
     return discord.Embed(title=title, description=body, colour=discord.Colour.light_grey())
 
 
-# What to do next after each documented Series error (series-api §1, §3). The API's own words come first.
+# What to do next after each documented Series error (docs/series-api.md#error-strings). Series' words come first.
 _NEXT_STEPS: dict[str, str] = {
-    "You must claim this ticket before replying": "Press **Claim and send**, or claim it with `/ticket claim` first.",
-    "Cannot reply to game reports": "Game reports are view-only on Series; they can't be answered.",
-    "Ticket not found": "Check the ticket id; the autocomplete list shows open tickets.",
-    "Tickets module requires a Premium or Enterprise subscription": (
-        "The Series workspace needs a Premium or Enterprise plan; ask its owner."
-    ),
-    "Tickets module is not enabled for this workspace": "Ask a Series admin to turn on the Tickets module.",
-    "Ticket already claimed": "Someone else is handling it; ask them to unclaim it first.",
-    "Ticket is not claimed": "Nobody holds this ticket, so there is nothing to unclaim.",
-    "Department not found": "Pick a department from the autocomplete list.",
-    "Invalid status. Must be one of: open, in-progress, resolved, closed": "Pick a status from the list.",
+    SeriesMessage.CLAIM_REQUIRED: "Press **Claim and send**, or claim it with `/ticket claim` first.",
+    SeriesMessage.GAME_REPORT: "Game reports are view-only on Series; they can't be answered.",
+    SeriesMessage.TICKET_NOT_FOUND: "Check the ticket id; the autocomplete list shows open tickets.",
+    SeriesMessage.PREMIUM_REQUIRED: "The Series workspace needs a Premium or Enterprise plan; ask its owner.",
+    SeriesMessage.MODULE_DISABLED: "Ask a Series admin to turn on the Tickets module.",
+    SeriesMessage.ALREADY_CLAIMED: "Someone else is handling it; ask them to unclaim it first.",
+    SeriesMessage.NOT_CLAIMED: "Nobody holds this ticket, so there is nothing to unclaim.",
+    SeriesMessage.DEPARTMENT_NOT_FOUND: "Pick a department from the autocomplete list.",
+    SeriesMessage.INVALID_STATUS: "Pick a status from the list.",
 }
 
-
+# Refusals that sending the same reply again can't fix.
 _FINAL_REFUSALS = frozenset(
     {
-        "Cannot reply to game reports",
-        "Ticket not found",
-        "Tickets module requires a Premium or Enterprise subscription",
-        "Tickets module is not enabled for this workspace",
+        SeriesMessage.GAME_REPORT,
+        SeriesMessage.TICKET_NOT_FOUND,
+        SeriesMessage.PREMIUM_REQUIRED,
+        SeriesMessage.MODULE_DISABLED,
     }
 )
 
 
-def cause_text(exc: Exception) -> str:
-    """The plain reason for a transport failure."""
-    return exc.message if isinstance(exc, SeriesError) else "Something went wrong."
+def _unwrap(exc: BaseException) -> BaseException:
+    if isinstance(exc, app_commands.CommandInvokeError):
+        return exc.original
+    if isinstance(exc, app_commands.TransformerError) and isinstance(exc.__cause__, Exception):
+        return exc.__cause__
+    return exc
 
 
 def user_message(exc: BaseException) -> str:
-    """Map any exception to the sentence a staff member should read (a pure table)."""
-    if isinstance(exc, app_commands.CommandInvokeError):
-        exc = exc.original
-    elif isinstance(exc, app_commands.TransformerError) and isinstance(exc.__cause__, Exception):
-        exc = exc.__cause__
+    """The sentence a staff member reads for ``exc`` (a pure table); ``""`` for an unexpected error."""
+    exc = _unwrap(exc)
+    if isinstance(exc, ReplyNotSent):
+        return _reply_not_sent(exc)
     if isinstance(exc, UserFacingError):
         return exc.message
     if isinstance(exc, app_commands.TransformerError):
@@ -187,62 +170,49 @@ def user_message(exc: BaseException) -> str:
     return ""
 
 
+def _reply_not_sent(exc: ReplyNotSent) -> str:
+    ticket = f"`{exc.ticket_id}`"
+    if exc.maybe_delivered:
+        reason = exc.cause.message if isinstance(exc.cause, SeriesError) else "Something went wrong."
+        return (
+            f"⚠️ **Your reply to {ticket} may or may not have been delivered.** {reason}\n"
+            "The bot won't send it again by itself, so the player can't get it twice. Press **Check and send**: "
+            "it looks for your reply on the ticket and sends it only if it isn't there."
+        )
+    if exc.claimed_by_other:
+        return (
+            f"❌ **Your reply to {ticket} was not sent.** Series said: “{exc.message}”\n"
+            f"It is claimed by **{exc.claimed_by_other[:100]}**. "
+            "Ask them to unclaim it (or to answer), then send again."
+        )
+    return f"❌ **Your reply to {ticket} was not sent.** {user_message(exc.cause)}"
+
+
+def _offers(exc: ReplyNotSent) -> tuple[Offer, ...]:
+    """Only the follow-ups that can work: Check and send when it may have arrived (never a blind resend),
+    Claim and send when nobody holds the ticket, Edit and send when a resend could succeed at all."""
+    if exc.maybe_delivered:
+        return (Offer("check", exc.reply_id),)
+    offers = []
+    cause = exc.cause
+    if isinstance(cause, SeriesError) and cause.message == SeriesMessage.CLAIM_REQUIRED and not exc.claimed_by_other:
+        offers.append(Offer("claimsend", exc.reply_id))
+    final = isinstance(cause, UserFacingError) or (isinstance(cause, SeriesError) and cause.message in _FINAL_REFUSALS)
+    if not final:
+        offers.append(Offer("edit", exc.reply_id))
+    return tuple(offers)
+
+
+def present(exc: BaseException) -> Answer:
+    """The whole answer to ``exc``: sentence, the caller's text handed back, and what they can do next."""
+    exc = _unwrap(exc)
+    content = user_message(exc)
+    if not content:
+        return Answer(content="", expected=False)
+    embeds = (text_embed(exc.text),) if isinstance(exc, UserFacingError) and exc.text else ()
+    offers = _offers(exc) if isinstance(exc, ReplyNotSent) else ()
+    return Answer(content=content, embeds=embeds, offers=offers)
+
+
 def _perm_names(perms: list[str]) -> str:
     return " and ".join(f"**{p.replace('_', ' ').replace('guild', 'server').title()}**" for p in perms)
-
-
-async def report_error(interaction: discord.Interaction, error: BaseException, *, where: str = "") -> None:
-    """Log (with an error id when unexpected) and tell the user, ephemerally, exactly once."""
-    original = error
-    if isinstance(error, app_commands.CommandInvokeError):
-        original = error.original
-    message = user_message(original)
-    embeds: list[discord.Embed] = []
-    view = None
-    if isinstance(original, UserFacingError):
-        embeds, view = original.embeds, original.view
-    elif not message:
-        error_id = secrets.token_hex(4)
-        log.error(
-            "Unexpected error %s in %s (user %s, guild %s)",
-            error_id,
-            where or _describe(interaction),
-            interaction.user.id,
-            interaction.guild_id,
-            exc_info=original,
-        )
-        message = (
-            f"Sorry, something went wrong on our side (error id `{error_id}`). "
-            "Try again; if it keeps happening, give the error id to whoever runs the bot."
-        )
-    elif isinstance(original, SeriesError | app_commands.CheckFailure):
-        log.info("%s refused for user %s: %s", where or _describe(interaction), interaction.user.id, message)
-    await safe_reply(interaction, message, embeds=embeds, view=view)
-
-
-async def safe_reply(
-    interaction: discord.Interaction,
-    content: str,
-    *,
-    embeds: Sequence[discord.Embed] = (),
-    view: View | None = None,
-) -> None:
-    """Answer ephemerally whether or not the interaction was already acknowledged (Red's pattern)."""
-    kwargs: dict = {"content": content[:2000], "embeds": list(embeds), "ephemeral": True}
-    if view is not None:
-        kwargs["view"] = view
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(**kwargs)
-        else:
-            await interaction.response.send_message(**kwargs)
-    except discord.HTTPException:
-        # Expired token (15 min) or a deleted channel: nothing more can be said to this user here.
-        log.warning("Could not deliver a message to user %s", interaction.user.id, exc_info=True)
-
-
-def _describe(interaction: discord.Interaction) -> str:
-    if interaction.command is not None:
-        return f"/{interaction.command.qualified_name}"
-    data = interaction.data or {}
-    return str(data.get("custom_id", "interaction"))

@@ -25,7 +25,7 @@ from .api import SeriesClient, SeriesError, SeriesUnavailable
 from .cache import ConfigCache
 from .errors import InvalidInput, NotAllowed, NotLinked, ReplyNotSent, UserFacingError
 from .models import Ticket, parse_time
-from .repositories import AuditRepo, Reply, ReplyRepo, StaffLinkRepo
+from .repositories import AuditEntry, AuditRepo, Reply, ReplyRepo, StaffLinkRepo
 from .validation import clean_message, clean_ticket_id
 
 __all__ = ("ReplySent", "StaffActions")
@@ -207,6 +207,13 @@ class StaffActions:
             raise
         return await self.send(reply, ticket=ticket)
 
+    async def own_reply(self, *, reply_id: int, member_id: int) -> Reply:
+        """A saved reply, for its author only (**Edit and send** opens it again)."""
+        reply = await self.replies.get(reply_id)
+        if reply is None or reply.member_id != member_id:
+            raise NotAllowed("This button belongs to someone else's reply.")
+        return reply
+
     async def delivered(self, reply: Reply) -> bool:
         """Whether the ticket already holds this reply: same staff id, same text, not older than the reply."""
         ticket = await self.api.get_ticket(reply.ticket_id)
@@ -289,6 +296,13 @@ class StaffActions:
         ticket_id = clean_ticket_id(ticket_id)
         await self.staff_id(guild_id=guild_id, member_id=member_id)
         return await self.api.get_ticket(ticket_id)
+
+    async def history(self, *, guild_id: int, member_id: int, is_admin: bool, ticket_id: str) -> list[AuditEntry]:
+        """What staff did to a ticket through the bot: for linked staff and admins (it names who did what)."""
+        ticket_id = clean_ticket_id(ticket_id)
+        if not is_admin:
+            await self.staff_id(guild_id=guild_id, member_id=member_id)
+        return await self.audit.for_ticket(guild_id=guild_id, ticket_id=ticket_id)
 
     async def resolve_department(self, value: str) -> str:
         """A department id from an id or a name (any case), checked against the tickets config."""

@@ -1,32 +1,101 @@
-"""Base classes for views, modals and dynamic items, so their errors reach ``bot.errors`` too.
+"""Delivering answers in Discord: the one error boundary, the reply box, and the buttons offered with a failed reply.
 
-Views and modals bypass ``tree.on_error``; a ``DynamicItem`` has no error hook at all (discord.py only logs,
-and the user sees "This interaction failed"), so its callbacks are wrapped with :func:`guarded`.
+Slash commands (through ``BotTree.on_error``), buttons and boxes all end in :func:`report_error`, which logs what
+needs logging and answers ephemerally exactly once via :func:`safe_reply`. Views and modals bypass
+``tree.on_error``, and a ``DynamicItem`` has no error hook at all (discord.py only logs, and the user sees "This
+interaction failed"), so their callbacks are wrapped with :func:`guarded`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
+from discord import app_commands
 
-from .errors import report_error
+from .api import SeriesError
+from .errors import Offer, present
+from .validation import MAX_REPLY_LENGTH
 
-__all__ = ("BaseModal", "BaseView", "guarded")
+if TYPE_CHECKING:
+    from .client import TicketBot
 
+    Interaction = discord.Interaction[TicketBot]
+else:
+    Interaction = discord.Interaction
+
+__all__ = (
+    "OFFER_LABELS",
+    "BaseModal",
+    "ReplyModal",
+    "ReplyOfferButton",
+    "guarded",
+    "offer_view",
+    "report_error",
+    "safe_reply",
+)
+
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
-
-class BaseView(discord.ui.View):
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
-        await report_error(interaction, error, where=f"{type(self).__name__}:{getattr(item, 'custom_id', '?')}")
+OFFER_LABELS = {"claimsend": "Claim and send", "edit": "Edit and send", "check": "Check and send"}
 
 
-class BaseModal(discord.ui.Modal):
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await report_error(interaction, error, where=f"{type(self).__name__}")
+async def report_error(interaction: discord.Interaction, error: BaseException, *, where: str = "") -> None:
+    """Log (with an error id when unexpected) and tell the user, ephemerally, exactly once."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    answer = present(original)
+    content = answer.content
+    if not answer.expected:
+        error_id = secrets.token_hex(4)
+        log.error(
+            "Unexpected error %s in %s (user %s, guild %s)",
+            error_id,
+            where or _describe(interaction),
+            interaction.user.id,
+            interaction.guild_id,
+            exc_info=original,
+        )
+        content = (
+            f"Sorry, something went wrong on our side (error id `{error_id}`). "
+            "Try again; if it keeps happening, give the error id to whoever runs the bot."
+        )
+    elif isinstance(original, SeriesError | app_commands.CheckFailure):
+        log.info("%s refused for user %s: %s", where or _describe(interaction), interaction.user.id, content)
+    await safe_reply(interaction, content, embeds=answer.embeds, view=offer_view(answer.offers))
+
+
+async def safe_reply(
+    interaction: discord.Interaction,
+    content: str,
+    *,
+    embeds: Sequence[discord.Embed] = (),
+    view: discord.ui.View | None = None,
+) -> None:
+    """Answer ephemerally whether or not the interaction was already acknowledged (Red's pattern)."""
+    kwargs: dict[str, Any] = {"content": content[:2000], "embeds": list(embeds), "ephemeral": True}
+    if view is not None:
+        kwargs["view"] = view
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(**kwargs)
+        else:
+            await interaction.response.send_message(**kwargs)
+    except discord.HTTPException:
+        # Expired token (15 min) or a deleted channel: nothing more can be said to this user here.
+        log.warning("Could not deliver a message to user %s", interaction.user.id, exc_info=True)
+
+
+def _describe(interaction: discord.Interaction) -> str:
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data = interaction.data or {}
+    return str(data.get("custom_id", "interaction"))
 
 
 def guarded(callback: F) -> F:
@@ -41,3 +110,65 @@ def guarded(callback: F) -> F:
             return None
 
     return wrapper  # type: ignore[return-value]
+
+
+class BaseModal(discord.ui.Modal):
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_error(interaction, error, where=f"{type(self).__name__}")
+
+
+class ReplyModal(BaseModal, title="Reply to ticket"):
+    """One paragraph input (up to 4000 characters) that posts through the same path as /reply."""
+
+    def __init__(self, ticket_id: str, *, default: str | None = None) -> None:
+        super().__init__(custom_id=f"ticket:replymodal:{ticket_id}", timeout=None)
+        self.ticket_id = ticket_id
+        self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
+            custom_id="reply_text",
+            style=discord.TextStyle.paragraph,
+            min_length=1,
+            max_length=MAX_REPLY_LENGTH,
+            default=default[:MAX_REPLY_LENGTH] if default else None,
+            placeholder="Write your answer to the player",
+        )
+        self.add_item(discord.ui.Label(text="Your reply", description=f"Ticket {ticket_id}", component=self.text))
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await interaction.client.services.desk.reply(interaction, self.ticket_id, self.text.value)
+
+
+class ReplyOfferButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"reply:(?P<action>claimsend|edit|check):(?P<reply_id>[0-9]{1,18})",
+):
+    """A button under a failed reply. The text lives in the reply outbox, so it survives restarts too."""
+
+    def __init__(self, action: str, reply_id: int) -> None:
+        style = discord.ButtonStyle.secondary if action == "edit" else discord.ButtonStyle.success
+        super().__init__(
+            discord.ui.Button(label=OFFER_LABELS[action], style=style, custom_id=f"reply:{action}:{reply_id}")
+        )
+        self.action = action
+        self.reply_id = reply_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: Interaction, item: discord.ui.Button, match: re.Match[str]) -> Any:
+        return cls(match["action"], int(match["reply_id"]))
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        desk = interaction.client.services.desk
+        if self.action == "edit":
+            await desk.edit_reply(interaction, self.reply_id)
+        else:
+            await desk.retry(interaction, self.reply_id, claim_first=self.action == "claimsend")
+
+
+def offer_view(offers: Sequence[Offer]) -> discord.ui.View | None:
+    """The buttons for ``offers``; ``None`` when there is nothing to offer."""
+    if not offers:
+        return None
+    view = discord.ui.View(timeout=None)
+    for offer in offers:
+        view.add_item(ReplyOfferButton(offer.action, offer.reply_id))
+    return view

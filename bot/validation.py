@@ -50,7 +50,7 @@ def clean_message(raw: str) -> str:
         raise InvalidInput(
             f"Your message is {len(text):,} characters; Series replies can be at most {MAX_REPLY_LENGTH:,}. "
             "Shorten it and send it again.",
-            keep_text=text,
+            text=text,
         )
     return text
 

@@ -8,7 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import InvalidInput, NotAllowed
+from bot.checks import admin_only
+from bot.errors import InvalidInput
 from bot.render import clip
 from bot.repositories import StaffLinkRepo
 from bot.validation import clean_roblox_id
@@ -17,14 +18,6 @@ if TYPE_CHECKING:
     from bot.client import TicketBot
 
 LIST_LIMIT = 4000
-
-
-def require_manage_guild(interaction: discord.Interaction) -> None:
-    """Admin commands are checked when they run: Discord's default permissions are only a hint admins can change."""
-    if interaction.guild is None:
-        raise app_commands.NoPrivateMessage()
-    if not interaction.permissions.manage_guild:
-        raise NotAllowed("Only members with the **Manage Server** permission can do this. Ask a server admin.")
 
 
 def profile(roblox_user_id: int) -> str:
@@ -40,6 +33,7 @@ class Staff(commands.Cog):
         self.links = links
 
     @staff.command(name="link")
+    @admin_only()
     @app_commands.describe(
         member="The staff member to link",
         roblox_user_id="Their Roblox user id (the number in roblox.com/users/<id>/profile) or profile link",
@@ -48,7 +42,6 @@ class Staff(commands.Cog):
         self, interaction: discord.Interaction, member: discord.Member, roblox_user_id: app_commands.Range[str, 1, 100]
     ) -> None:
         """Link a staff member to their Roblox account, so they can act on tickets (Manage Server)."""
-        require_manage_guild(interaction)
         if member.bot:
             raise InvalidInput(f"{member.mention} is a bot. Only people can be linked to a Roblox account.")
         roblox_id = clean_roblox_id(roblox_user_id)
@@ -66,10 +59,10 @@ class Staff(commands.Cog):
         await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
     @staff.command(name="unlink")
+    @admin_only()
     @app_commands.describe(member="The staff member to unlink (people who left the server can be unlinked too)")
     async def staff_unlink(self, interaction: discord.Interaction, member: discord.User) -> None:
         """Remove a staff member's Roblox link (Manage Server)."""
-        require_manage_guild(interaction)
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         old = await self.links.unlink(guild_id=interaction.guild_id, member_id=member.id)
@@ -80,9 +73,9 @@ class Staff(commands.Cog):
         await interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
 
     @staff.command(name="list")
+    @admin_only()
     async def staff_list(self, interaction: discord.Interaction) -> None:
         """List every linked staff member in this server (Manage Server)."""
-        require_manage_guild(interaction)
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         links = await self.links.list(guild_id=interaction.guild_id)
@@ -117,4 +110,4 @@ class Staff(commands.Cog):
 
 
 async def setup(bot: TicketBot) -> None:
-    await bot.add_cog(Staff(links=bot.links))
+    await bot.add_cog(Staff(links=bot.services.links))

@@ -10,14 +10,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cache import ConfigCache, TicketCache
+from bot.cache import ConfigCache, ThreadIndex, TicketCache
+from bot.checks import is_admin
+from bot.desk import Desk
 from bot.errors import text_embed
 from bot.models import parse_time
 from bot.render import clip, ticket_embed
-from bot.repositories import Reply
+from bot.repositories import Reply, StaffLinkRepo
+from bot.service import StaffActions
+from bot.tasks import Background
 from bot.validation import MAX_REPLY_LENGTH, clean_ticket_id
 
-from .ticket_ui import DYNAMIC_ITEMS, run_action, send_reply, ticket_buttons
+from .ticket_ui import DYNAMIC_ITEMS, ticket_buttons
 
 if TYPE_CHECKING:
     from bot.client import TicketBot
@@ -37,18 +41,36 @@ class Tickets(commands.Cog):
 
     ticket = app_commands.Group(name="ticket", description="View and manage Series tickets", guild_only=True)
 
-    def __init__(self, bot: TicketBot, *, cache: TicketCache, config: ConfigCache) -> None:
+    def __init__(
+        self,
+        bot: TicketBot,
+        *,
+        desk: Desk,
+        actions: StaffActions,
+        links: StaffLinkRepo,
+        cache: TicketCache,
+        config: ConfigCache,
+        threads: ThreadIndex,
+        background: Background,
+    ) -> None:
         self.bot = bot
+        self.desk = desk
+        self.actions = actions
+        self.links = links
         self.cache = cache
         self.config = config
+        self.threads = threads
+        self.background = background
+        self._recovery: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self._recovery = asyncio.get_running_loop().create_task(self._recover_replies())
+        self._recovery = self.background.spawn(self._recover_replies(), name="reply recovery")
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        self._recovery.cancel()
+        if self._recovery is not None:
+            self._recovery.cancel()
 
     # -- /reply ----------------------------------------------------------------------------------------------
 
@@ -62,7 +84,7 @@ class Tickets(commands.Cog):
         self, interaction: Interaction, ticket_id: str, message: app_commands.Range[str, 1, MAX_REPLY_LENGTH]
     ) -> None:
         """Reply to a Series ticket as yourself."""
-        await send_reply(interaction, ticket_id, message)
+        await self.desk.reply(interaction, ticket_id, message)
 
     # -- /ticket ---------------------------------------------------------------------------------------------
 
@@ -74,7 +96,7 @@ class Tickets(commands.Cog):
         # Always an ephemeral defer: after a public one, an error would be shown to the whole channel.
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        ticket = await self.bot.actions.show(
+        ticket = await self.actions.show(
             guild_id=interaction.guild_id, member_id=interaction.user.id, ticket_id=ticket_id
         )
         self.cache.put(ticket)
@@ -89,31 +111,25 @@ class Tickets(commands.Cog):
     @app_commands.describe(ticket_id="The ticket to claim")
     async def ticket_claim(self, interaction: Interaction, ticket_id: str) -> None:
         """Claim a ticket so you can reply to it."""
-        await self._act(interaction, "claim", ticket_id)
+        await self.desk.claim(interaction, ticket_id)
 
     @ticket.command(name="unclaim")
     @app_commands.describe(ticket_id="The ticket to release")
     async def ticket_unclaim(self, interaction: Interaction, ticket_id: str) -> None:
         """Release a ticket you claimed."""
-        await self._act(interaction, "unclaim", ticket_id)
+        await self.desk.unclaim(interaction, ticket_id)
 
     @ticket.command(name="status")
     @app_commands.describe(ticket_id="The ticket to change", status="Its new status")
     async def ticket_status(self, interaction: Interaction, ticket_id: str, status: StatusChoice) -> None:
         """Change a ticket's status (open, in-progress, resolved, closed)."""
-        await self._act(interaction, "status", ticket_id, status=status)
+        await self.desk.set_status(interaction, ticket_id, status)
 
     @ticket.command(name="transfer")
     @app_commands.describe(ticket_id="The ticket to move", department="The department to move it to")
     async def ticket_transfer(self, interaction: Interaction, ticket_id: str, department: str) -> None:
         """Move a ticket to another department (this releases its claim)."""
-        await self._act(interaction, "transfer", ticket_id, department_id=department)
-
-    async def _act(self, interaction: Interaction, action: str, ticket_id: str, **extra: str) -> None:
-        ticket_id = clean_ticket_id(ticket_id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        message = await run_action(interaction, action, ticket_id, **extra)
-        await interaction.followup.send(f"✅ `{ticket_id}`: {message}", ephemeral=True)
+        await self.desk.transfer(interaction, ticket_id, department)
 
     @ticket.command(name="history")
     @app_commands.describe(ticket_id="The ticket whose history to show")
@@ -122,9 +138,12 @@ class Tickets(commands.Cog):
         ticket_id = clean_ticket_id(ticket_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        if not interaction.permissions.manage_guild:
-            await self.bot.actions.staff_id(guild_id=interaction.guild_id, member_id=interaction.user.id)
-        entries = await self.bot.audit.for_ticket(guild_id=interaction.guild_id, ticket_id=ticket_id)
+        entries = await self.actions.history(
+            guild_id=interaction.guild_id,
+            member_id=interaction.user.id,
+            is_admin=is_admin(interaction),
+            ticket_id=ticket_id,
+        )
         if not entries:
             await interaction.followup.send(f"Nobody has acted on `{ticket_id}` through this bot yet.", ephemeral=True)
             return
@@ -145,7 +164,7 @@ class Tickets(commands.Cog):
 
     async def _recover_replies(self) -> None:
         await self.bot.wait_until_ready()
-        for reply, outcome in await self.bot.actions.recover():
+        for reply, outcome in await self.actions.recover():
             log.info("Recovered reply %s to %s: %s", reply.id, reply.ticket_id, outcome)
             await self._report_recovered(reply, f"Your reply to `{reply.ticket_id}` {outcome}")
 
@@ -195,13 +214,13 @@ class Tickets(commands.Cog):
             return []
         try:
             link = await asyncio.wait_for(
-                self.bot.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id), 0.5
+                self.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id), 0.5
             )
         except TimeoutError:
             return []
         if link is None:
             return []
-        first = self.bot.thread_ticket(interaction.channel_id)
+        first = self.threads.ticket_for(interaction.channel_id)
         return self.cache.choices(current, staff_id=link.roblox_user_id, first=first, active_only=active_only)
 
     @ticket_transfer.autocomplete("department")
@@ -210,4 +229,16 @@ class Tickets(commands.Cog):
 
 
 async def setup(bot: TicketBot) -> None:
-    await bot.add_cog(Tickets(bot, cache=bot.ticket_cache, config=bot.ticket_config))
+    services = bot.services
+    await bot.add_cog(
+        Tickets(
+            bot,
+            desk=services.desk,
+            actions=services.actions,
+            links=services.links,
+            cache=services.workspace.tickets,
+            config=services.workspace.config,
+            threads=services.threads,
+            background=services.background,
+        )
+    )

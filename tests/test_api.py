@@ -19,9 +19,7 @@ from bot.api import (
 from bot.config import Secret
 from bot.ratelimit import RateLimiter
 from fakes.series import FakeSeries
-from tests.clock import FakeClock
-from tests.conftest import running_fake
-from tests.test_ratelimit import max_in_any_window
+from tests.helpers import FakeClock, max_in_any_window, running_fake
 
 STAFF = 987654321
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,13 @@ def test_secrets_never_in_repr_or_str():
     assert cfg.discord_token.reveal() == "discord-token-value"
     assert set(cfg.secrets()) == {"discord-token-value", "series-key-value"}
     assert Secret("a") == Secret("a")
+
+
+def test_env_example_lists_every_setting_in_config_order():
+    root = Path(__file__).resolve().parent.parent
+    keys = re.findall(r"^([A-Z_]+)=", (root / ".env.example").read_text(encoding="utf-8"), re.MULTILINE)
+    fields = [f.name.upper() for f in dataclasses.fields(Config)]
+    assert keys == fields
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for key in keys:
+        assert f"`{key}`" in readme

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.conftest import running_fake
+from tests.helpers import running_fake
 
 ROOT = Path(__file__).resolve().parent.parent
 

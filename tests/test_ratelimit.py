@@ -5,19 +5,7 @@ import asyncio
 import pytest
 
 from bot.ratelimit import BACKGROUND, INTERACTIVE, RateLimiter
-from tests.clock import FakeClock
-
-
-def max_in_any_window(times: list[float], period: float) -> int:
-    """The most events in any half-open window [t, t + period)."""
-    times = sorted(times)
-    best = 0
-    j = 0
-    for i, start in enumerate(times):
-        while j < len(times) and times[j] < start + period:
-            j += 1
-        best = max(best, j - i)
-    return best
+from tests.helpers import FakeClock, max_in_any_window
 
 
 async def run_many(limiter: RateLimiter, clock: FakeClock, n: int, priority: int = INTERACTIVE) -> list[float]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 import simcord
 
-from tests.cogs.conftest import STAFF_ROBLOX_ID, World
+from tests.helpers import STAFF_ROBLOX_ID, World
 
 BAD_TICKET_IDS = [
     "",
@@ -96,17 +96,17 @@ async def ready(world: World):
     await world.link(world.staff)
     ticket = world.fake.create_ticket()["TicketId"]
     world.fake.claim(ticket, STAFF_ROBLOX_ID)
-    await world.env.bot.ticket_config.get()  # so department names are known without a call
+    await world.env.bot.services.workspace.config.get()  # so department names are known without a call
     return world, ticket
 
 
 async def stored(world: World) -> tuple:
     bot = world.env.bot
     return (
-        await bot.db.fetchall("SELECT * FROM staff_links"),
-        await bot.db.fetchall("SELECT * FROM replies"),
-        await bot.db.fetchall("SELECT * FROM feed_routes"),
-        await bot.db.fetchall("SELECT * FROM audit"),
+        await bot.services.db.fetchall("SELECT * FROM staff_links"),
+        await bot.services.db.fetchall("SELECT * FROM replies"),
+        await bot.services.db.fetchall("SELECT * FROM feed_routes"),
+        await bot.services.db.fetchall("SELECT * FROM audit"),
     )
 
 
@@ -152,7 +152,7 @@ async def test_valid_hostile_text_is_sent_exactly_and_pings_no_one(ready, text):
     assert result.ephemeral and "Sent to" in result.response.content
     sent = [m["Content"] for _, m in world.fake.messages(ticket) if m["Type"] == "staff_message"]
     assert sent == [text.strip()]
-    assert await world.env.bot.links.list(guild_id=world.guild.id)  # the SQL-looking text changed nothing
+    assert await world.env.bot.services.links.list(guild_id=world.guild.id)  # the SQL-looking text changed nothing
     for request in world.env.http_requests:
         body = request.json if isinstance(request.json, dict) else {}
         allowed = body.get("allowed_mentions") or (body.get("data") or {}).get("allowed_mentions")

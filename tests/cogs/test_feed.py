@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import math
-
 import discord
 import pytest
 
 from bot.render import EMBED_TOTAL_LIMIT
-from tests.cogs.conftest import STAFF_ROBLOX_ID, World
+from tests.helpers import STAFF_ROBLOX_ID, World
 
 
 def cards(channel) -> list[discord.Message]:
@@ -27,7 +25,7 @@ def feed(world: World):
 
 
 async def poll(world: World) -> None:
-    await world.env.advance_time(world.env.bot.config.feed_poll_seconds)
+    await world.env.advance_time(world.env.bot.services.settings.feed_poll_seconds)
 
 
 @pytest.fixture
@@ -146,7 +144,7 @@ async def test_crash_between_posting_a_card_and_recording_it(routed: World, make
     await repo.save_card(
         guild_id=w.guild.id, ticket_id=tid, channel_id=stored.channel_id, message_id=None, thread_id=None
     )
-    await w.env.bot.db.execute("DELETE FROM feed_tickets")
+    await w.env.bot.services.db.execute("DELETE FROM feed_tickets")
     await w.env.restart_bot(make_bot())
     await poll(w)
     assert len(card_for(w.channel, tid)) == 1
@@ -158,7 +156,7 @@ async def test_crash_in_the_middle_of_a_poll(routed: World, make_bot):
     ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(3)]
     # The process dies while handling the second ticket of the poll.
     calls = {"n": 0}
-    original = feed(w).sync_ticket
+    original = feed(w).publisher.sync_ticket
 
     async def flaky(ticket, *, config):
         calls["n"] += 1
@@ -166,7 +164,7 @@ async def test_crash_in_the_middle_of_a_poll(routed: World, make_bot):
             raise RuntimeError("simulated crash")
         await original(ticket, config=config)
 
-    feed(w).sync_ticket = flaky
+    feed(w).publisher.sync_ticket = flaky
     with pytest.raises(RuntimeError):
         await feed(w).poll_once()
     assert len(cards(w.channel)) == 1
@@ -175,23 +173,6 @@ async def test_crash_in_the_middle_of_a_poll(routed: World, make_bot):
     await poll(w)
     for tid in ids:
         assert len(card_for(w.channel, tid)) == 1
-
-
-@pytest.mark.parametrize(("n", "k"), [(0, 0), (7, 2), (25, 5), (40, 0)])
-async def test_poll_cost(routed: World, n, k):
-    w = routed
-    ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(n)]
-    await poll(w)
-    for tid in ids[:k]:
-        w.fake.author_message(tid, "more")
-    before = list(w.fake.requests)
-    changed = await feed(w).poll_once()
-    new = w.fake.requests[len(before) :]
-    lists = [r for r in new if r.path == "/tickets/list"]
-    details = [r for r in new if r.path.startswith("/tickets/get/")]
-    # All these tickets are "open": one walk of ceil(n/10) pages (at least one), plus one page for "in-progress".
-    assert len(lists) == max(1, math.ceil(n / 10)) + 1
-    assert len(details) == k == changed
 
 
 async def test_resolved_tickets_leave_the_scan_and_reopened_ones_come_back(routed: World):
@@ -376,7 +357,7 @@ async def test_cards_missing_after_a_restart_are_backfilled(routed: World, make_
     await poll(w)
     [card] = card_for(w.channel, tid)
     await card.delete()
-    await w.env.bot.db.execute("DELETE FROM cards")  # as if the card was lost with no change on Series
+    await w.env.bot.services.db.execute("DELETE FROM cards")  # as if the card was lost with no change on Series
     await w.env.restart_bot(make_bot())
     await poll(w)
     assert len(card_for(w.channel, tid)) == 1
@@ -441,9 +422,9 @@ async def test_a_stale_copy_never_overwrites_a_newer_card(routed: World):
     await w.link(w.staff)
     tid = w.fake.create_ticket()["TicketId"]
     await poll(w)
-    stale = await w.env.bot.api.get_ticket(tid)  # what a slow poll might still be holding
+    stale = await w.env.bot.services.workspace.client.get_ticket(tid)  # what a slow poll might still be holding
     await w.staff.click(card_for(w.channel, tid)[0], label="Claim")
-    await feed(w).sync_ticket(stale, config=None)
+    await feed(w).publisher.sync_ticket(stale, config=None)
     [card] = card_for(w.channel, tid)
     assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
 
@@ -501,24 +482,11 @@ async def test_concurrent_syncs_of_one_ticket_post_once(routed: World):
     w = routed
     tid = w.fake.create_ticket()["TicketId"]
     w.fake.author_message(tid, "only once")
-    ticket = await w.env.bot.api.get_ticket(tid)
-    await asyncio.gather(feed(w).sync_ticket(ticket, config=None), feed(w).sync_ticket(ticket, config=None))
+    ticket = await w.env.bot.services.workspace.client.get_ticket(tid)
+    await asyncio.gather(
+        feed(w).publisher.sync_ticket(ticket, config=None), feed(w).publisher.sync_ticket(ticket, config=None)
+    )
     await w.env.settle()
     assert len(card_for(w.channel, tid)) == 1
     [card] = card_for(w.channel, tid)
     assert [m.embeds[0].description for m in thread_of(w, card).history() if m.embeds] == ["only once"]
-
-
-async def test_poll_cost_with_both_active_statuses(routed: World):
-    w = routed
-    ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(23)]
-    for tid in ids[:12]:
-        w.fake.claim(tid, STAFF_ROBLOX_ID)  # 12 in progress, 11 open
-    await poll(w)
-    w.fake.author_message(ids[0], "changed")
-    before = len(w.fake.requests)
-    await feed(w).poll_once()
-    new = w.fake.requests[before:]
-    # ceil(11/10) + ceil(12/10) = 4 list calls: one more than ceil(23/10), because Series lists one status at a time.
-    assert len([r for r in new if r.path == "/tickets/list"]) == 4
-    assert len([r for r in new if r.path.startswith("/tickets/get/")]) == 1

@@ -8,7 +8,7 @@ import time
 import discord
 import pytest
 
-from tests.cogs.conftest import STAFF_ROBLOX_ID, World
+from tests.helpers import STAFF_ROBLOX_ID, World
 
 
 def staff_messages(world: World, ticket_id: str) -> list[str]:
@@ -43,7 +43,7 @@ async def test_department_members_only(world: World):
     assert staff_messages(world, tid) == []
     # A department whose Members list is empty is open to every linked staff member.
     world.fake.departments["moderation-dept"]["Members"] = []
-    world.env.bot.ticket_config.value = None
+    world.env.bot.services.workspace.config.value = None
     ok = await world.staff.slash(world.channel, "ticket claim", ticket_id=tid)
     assert "Ticket claimed successfully" in ok.response.content
 
@@ -53,7 +53,7 @@ async def test_audit_trail_and_history(claimed):
     await world.staff.slash(world.channel, "reply", ticket_id=tid, message="first answer")
     world.fake.unclaim(tid)
     await world.staff.slash(world.channel, "reply", ticket_id=tid, message="second answer")
-    rows = await world.env.bot.db.fetchall("SELECT * FROM audit ORDER BY id")
+    rows = await world.env.bot.services.db.fetchall("SELECT * FROM audit ORDER BY id")
     assert [(r["member_id"], r["roblox_user_id"], r["ticket_id"], r["action"]) for r in rows] == [
         (world.staff.id, STAFF_ROBLOX_ID, tid, "reply"),
         (world.staff.id, STAFF_ROBLOX_ID, tid, "reply"),
@@ -164,7 +164,7 @@ async def test_reply_accepted_before_a_crash_is_delivered_after_restart(claimed,
     world, tid = claimed
     bot = world.env.bot
     # The reply was accepted (written to the outbox), then the process died before sending it.
-    rid = await bot.replies.add(
+    rid = await bot.services.replies.add(
         guild_id=world.guild.id,
         channel_id=world.channel.id,
         member_id=world.staff.id,
@@ -175,7 +175,7 @@ async def test_reply_accepted_before_a_crash_is_delivered_after_restart(claimed,
     await world.env.restart_bot(make_bot())
     await world.env.settle()
     assert staff_messages(world, tid) == ["written before the crash"]
-    assert (await world.env.bot.replies.get(rid)).state == "sent"
+    assert (await world.env.bot.services.replies.get(rid)).state == "sent"
     dms = [
         r
         for r in world.env.http_requests
@@ -188,7 +188,7 @@ async def test_reply_in_flight_at_a_crash_is_not_sent_twice(claimed, make_bot):
     world, tid = claimed
     bot = world.env.bot
     world.fake.staff_message(tid, STAFF_ROBLOX_ID, "it did arrive")  # the request got through before the crash
-    rid = await bot.replies.add(
+    rid = await bot.services.replies.add(
         guild_id=world.guild.id,
         channel_id=None,
         member_id=world.staff.id,
@@ -196,16 +196,16 @@ async def test_reply_in_flight_at_a_crash_is_not_sent_twice(claimed, make_bot):
         ticket_id=tid,
         content="it did arrive",
     )
-    await bot.replies.set_state(rid, state="sending")
+    await bot.services.replies.set_state(rid, state="sending")
     await world.env.restart_bot(make_bot())
     await world.env.settle()
     assert staff_messages(world, tid) == ["it did arrive"]
-    assert (await world.env.bot.replies.get(rid)).state == "sent"
+    assert (await world.env.bot.services.replies.get(rid)).state == "sent"
 
 
 async def test_graceful_stop_waits_for_replies_in_flight(claimed):
     world, tid = claimed
-    actions = world.env.bot.actions
+    actions = world.env.bot.services.actions
     finished = asyncio.Event()
 
     async def reply_in_flight():
@@ -227,7 +227,7 @@ async def test_unexpected_error_is_logged_with_an_id_and_the_user_gets_it(claime
     async def broken(**kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(world.env.bot.actions, "show", broken)
+    monkeypatch.setattr(world.env.bot.services.actions, "show", broken)
     result = await world.staff.slash(world.channel, "ticket show", ticket_id=tid)
     assert result.ephemeral and "Sorry, something went wrong" in result.response.content
     error_id = result.response.content.split("error id `")[1].split("`")[0]
@@ -238,7 +238,7 @@ async def test_unexpected_error_is_logged_with_an_id_and_the_user_gets_it(claime
 
 async def test_replies_being_sent_hold_off_a_graceful_stop(claimed, monkeypatch):
     world, tid = claimed
-    actions = world.env.bot.actions
+    actions = world.env.bot.services.actions
     seen: list[int] = []
     original = actions.reply
 
@@ -253,7 +253,7 @@ async def test_replies_being_sent_hold_off_a_graceful_stop(claimed, monkeypatch)
 
 async def test_recovered_reply_is_reported_in_its_channel_when_dms_are_closed(claimed, make_bot):
     world, tid = claimed
-    await world.env.bot.replies.add(
+    await world.env.bot.services.replies.add(
         guild_id=world.guild.id,
         channel_id=world.channel.id,
         member_id=world.staff.id,

@@ -6,19 +6,12 @@ import discord
 import pytest
 import simcord
 
-from bot.client import TicketBot
-from bot.config import Config
-
 HOME = 424242424242424242
 
 
 @pytest.fixture
-def simcord_bot(make_bot) -> TicketBot:
-    bot = make_bot()
-    bot.config = Config.from_env(
-        {"DISCORD_TOKEN": "t", "SERIES_API_KEY": "k", "SERIES_API_URL": bot.api.base_url, "DISCORD_GUILD_ID": str(HOME)}
-    )
-    return bot
+def bot_settings() -> dict[str, str]:
+    return {"DISCORD_GUILD_ID": str(HOME)}
 
 
 async def test_other_servers_are_left(simcord_env: simcord.Env):

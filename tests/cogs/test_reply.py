@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from fakes.series import FakeSeries
-from tests.cogs.conftest import STAFF_ROBLOX_ID, World
+from tests.helpers import STAFF_ROBLOX_ID, World
 
 LONG = "x" * 4001
 
@@ -115,9 +115,9 @@ async def test_someone_elses_retry_is_refused(world: World, ticket):
     await world.link(world.staff)
     await world.staff.slash(world.channel, "reply", ticket_id=ticket, message="mine")
     world.fake.claim(ticket, 555555555)
-    [reply] = [r for r in [await world.env.bot.replies.get(1)] if r]
+    [reply] = [r for r in [await world.env.bot.services.replies.get(1)] if r]
     with pytest.raises(NotAllowed):
-        await world.env.bot.actions.retry(reply_id=reply.id, member_id=world.admin.id, claim_first=True)
+        await world.env.bot.services.actions.retry(reply_id=reply.id, member_id=world.admin.id, claim_first=True)
     assert staff_messages(world.fake, ticket) == []
 
 
@@ -136,7 +136,7 @@ async def test_empty_messages_are_refused_without_an_api_call(world: World, tick
     result = await world.staff.slash(world.channel, "reply", ticket_id=ticket, message=message)
     assert result.ephemeral and why in result.response.content
     assert len(world.fake.requests) == before
-    assert await world.env.bot.replies.unfinished() == []
+    assert await world.env.bot.services.replies.unfinished() == []
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cogs.conftest import STAFF_ROBLOX_ID, World
+from tests.helpers import STAFF_ROBLOX_ID, World
 
 
 async def test_link_whoami_list_unlink(world: World):
@@ -47,7 +47,7 @@ async def test_admin_commands_need_manage_server(world: World, command):
     result = await world.player_fan.slash(world.channel, command, **options)
     assert result.ephemeral
     assert "Manage Server" in result.response.content
-    assert await world.env.bot.links.list(guild_id=world.guild.id) == []
+    assert await world.env.bot.services.links.list(guild_id=world.guild.id) == []
 
 
 async def test_whoami_unlinked(world: World):
@@ -71,14 +71,14 @@ async def test_whoami_unlinked(world: World):
 async def test_bad_roblox_ids_are_refused(world: World, raw, why):
     result = await world.admin.slash(world.channel, "staff link", member=world.staff, roblox_user_id=raw)
     assert result.ephemeral and why in result.response.content
-    assert await world.env.bot.links.list(guild_id=world.guild.id) == []
+    assert await world.env.bot.services.links.list(guild_id=world.guild.id) == []
 
 
 async def test_bots_cannot_be_linked(world: World):
     robot = world.guild.add_member(world.env.create_user("otherbot", bot=True))
     result = await world.admin.slash(world.channel, "staff link", member=robot, roblox_user_id="5")
     assert result.ephemeral and "is a bot" in result.response.content
-    assert await world.env.bot.links.list(guild_id=world.guild.id) == []
+    assert await world.env.bot.services.links.list(guild_id=world.guild.id) == []
 
 
 async def test_member_who_left_cannot_be_linked_but_can_be_unlinked(world: World):

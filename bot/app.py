@@ -1,0 +1,100 @@
+"""The composition root: the one place that builds every service from the settings, the HTTP session and the database.
+
+``python -m bot``, the tests' offline bot and the benchmarks all build the bot here, so what they run is what
+production runs. Everything tied to one Series API key is grouped in a :class:`Workspace`; a later "one deployment,
+many workspaces" mode would map servers to workspaces instead of holding one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from .api import SeriesClient
+from .cache import ConfigCache, ThreadIndex, TicketCache
+from .config import Config
+from .database import Database
+from .desk import Desk
+from .poller import Poller
+from .ratelimit import RateLimiter
+from .repositories import AuditRepo, FeedRepo, MetaRepo, ReplyRepo, StaffLinkRepo
+from .service import StaffActions
+from .tasks import Background
+
+__all__ = ("Services", "Workspace", "build_services")
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """Everything tied to one Series API key: its client and limiter, and what the bot knows of its tickets."""
+
+    client: SeriesClient
+    limiter: RateLimiter
+    config: ConfigCache
+    tickets: TicketCache
+    poller: Poller
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the cogs are given. ``setup()`` in each cog passes its cog exactly the parts it uses."""
+
+    settings: Config
+    db: Database
+    workspace: Workspace
+    links: StaffLinkRepo
+    replies: ReplyRepo
+    audit: AuditRepo
+    meta: MetaRepo
+    feed: FeedRepo
+    threads: ThreadIndex
+    actions: StaffActions
+    desk: Desk
+    background: Background
+
+
+def build_workspace(
+    settings: Config, *, session: aiohttp.ClientSession, feed: FeedRepo, limiter: RateLimiter | None = None
+) -> Workspace:
+    """The workspace of ``settings.series_api_key``. ``limiter`` replaces the configured one (tests open it wide)."""
+    limiter = limiter or RateLimiter(settings.series_rate_limit)
+    client = SeriesClient(
+        session,
+        base_url=settings.series_api_url,
+        api_key=settings.series_api_key,
+        limiter=limiter,
+        timeout=settings.series_timeout,
+    )
+    tickets = TicketCache()
+    return Workspace(
+        client=client,
+        limiter=limiter,
+        config=ConfigCache(client),
+        tickets=tickets,
+        poller=Poller(api=client, feed=feed, cache=tickets),
+    )
+
+
+def build_services(
+    settings: Config, *, session: aiohttp.ClientSession, db: Database, limiter: RateLimiter | None = None
+) -> Services:
+    """Every service the bot runs on. Does no I/O, so a test can build one offline."""
+    feed = FeedRepo(db)
+    workspace = build_workspace(settings, session=session, feed=feed, limiter=limiter)
+    links, replies, audit = StaffLinkRepo(db), ReplyRepo(db), AuditRepo(db)
+    actions = StaffActions(api=workspace.client, links=links, replies=replies, audit=audit, config=workspace.config)
+    return Services(
+        settings=settings,
+        db=db,
+        workspace=workspace,
+        links=links,
+        replies=replies,
+        audit=audit,
+        meta=MetaRepo(db),
+        feed=feed,
+        threads=ThreadIndex(),
+        actions=actions,
+        desk=Desk(actions=actions),
+        background=Background(),
+    )

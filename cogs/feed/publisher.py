@@ -1,0 +1,353 @@
+"""Posting ticket cards and their conversation threads, as :func:`~cogs.feed.plan.plan_card` decides.
+
+Every change goes through :meth:`Publisher.sync_ticket`, whether the poller saw it or a staff action caused it,
+under a per-ticket lock. Each post is recorded *before* it is made and confirmed after, so a restart (even a crash
+between the two) looks for the post it may have made instead of making it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+import weakref
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.cache import ThreadIndex
+from bot.models import Message, Ticket, TicketConfig
+from bot.render import clip, player_text, ticket_embed
+from bot.repositories import Card, FeedRepo, ReplyRepo, Route, StaffLinkRepo
+
+from ..ticket_ui import ticket_buttons
+from .plan import CardPlan, Found, Lookup, Step, plan_card
+
+if TYPE_CHECKING:
+    from bot.client import TicketBot
+
+__all__ = ("DEFAULT_ROUTE", "PROBLEM_RETRY_SECONDS", "Publisher", "RouteProblem")
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ROUTE = ""
+PROBLEM_RETRY_SECONDS = 600.0  # a broken route is retried at most this often (no invalid-request storms)
+THREAD_ARCHIVE_MINUTES = 10080
+
+
+class RouteProblem(Exception):
+    """Discord refused a post in a route's channel (missing access, deleted channel)."""
+
+
+class Publisher:
+    """Keeps a card per ticket in each server's staff channels, and the conversation in the card's thread."""
+
+    def __init__(
+        self, client: TicketBot, *, repo: FeedRepo, links: StaffLinkRepo, replies: ReplyRepo, threads: ThreadIndex
+    ) -> None:
+        self.client = client
+        self.repo = repo
+        self.links = links
+        self.replies = replies
+        self.threads = threads
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._problem_checked: dict[tuple[int, str], float] = {}
+        self.backfill_guilds: set[int] = set()  # servers whose active tickets may lack a card
+
+    def route_changed(self, guild_id: int, department: str) -> None:
+        """An admin set a route: retry it now, and give the tickets it covers their cards."""
+        self._problem_checked.pop((guild_id, department), None)
+        self.backfill_guilds.add(guild_id)
+
+    # -- one ticket --------------------------------------------------------------------------------------------
+
+    async def sync_ticket(self, ticket: Ticket, *, config: TicketConfig | None) -> None:
+        """Make every server's card and thread for ``ticket`` match Series, then remember it as handled."""
+        lock = self._locks.get(ticket.id)
+        if lock is None:
+            lock = self._locks[ticket.id] = asyncio.Lock()
+        async with lock:
+            seen = await self.repo.seen_one(ticket.id)
+            if seen is not None and seen.updated_at and ticket.updated_at and ticket.updated_at < seen.updated_at:
+                return  # an older copy (a poll fetched it before an action refreshed the card): keep the newer
+            by_guild: defaultdict[int, dict[str, Route]] = defaultdict(dict)
+            for route in await self.repo.routes():
+                by_guild[route.guild_id][route.department] = route
+            for guild_id, routes in by_guild.items():
+                route = routes.get(ticket.department) or routes.get(DEFAULT_ROUTE)
+                try:
+                    await self._sync_in_guild(guild_id, route, ticket, config)
+                except RouteProblem as exc:
+                    if route is not None:
+                        await self._route_failed(route, str(exc))
+            await self.repo.mark_seen(
+                ticket_id=ticket.id, updated_at=ticket.updated_at, status=ticket.status, department=ticket.department
+            )
+
+    async def _sync_in_guild(
+        self, guild_id: int, route: Route | None, ticket: Ticket, config: TicketConfig | None
+    ) -> None:
+        card = await self.repo.card(guild_id=guild_id, ticket_id=ticket.id)
+        blocked = route is not None and route.problem is not None and not self._retry_due(route)
+        plan = plan_card(ticket, card, route, route_blocked=blocked, found=None)
+        if plan.step is Step.SKIP:
+            return
+        if route is not None and route.problem is not None:
+            self._problem_checked[(route.guild_id, route.department)] = time.monotonic()
+        message: discord.Message | None = None
+        refusal = ""
+        if plan.step is Step.LOOK:
+            assert card is not None and plan.lookup is not None
+            found, message, refusal = await self._look_up(card, plan.lookup)
+            plan = plan_card(ticket, card, route, route_blocked=blocked, found=found)
+        if plan.step is Step.SKIP:
+            return
+        if plan.step is Step.UNREADABLE:
+            assert card is not None
+            raise RouteProblem(f"I can't read messages in <#{card.channel_id}> any more ({refusal}).")
+        assert route is not None or plan.step in (Step.EDIT, Step.ADOPT)
+        if plan.step is Step.MOVE:
+            await self._mark_moved(message, plan)
+            await self.repo.forget_mirrored(guild_id=guild_id, ticket_id=ticket.id)  # the new thread gets it all
+            message = None
+        if plan.step in (Step.POST, Step.MOVE):
+            assert route is not None
+            message = await self._post_card(guild_id, route, ticket, config, plan)
+            card = Card(guild_id, ticket.id, route.channel_id, message.id, None)
+        else:
+            assert card is not None and message is not None
+            await self._edit_card(message, ticket, config, guild_id)
+            if plan.step is Step.ADOPT:  # posted before a crash: record it now
+                await self.repo.save_card(
+                    guild_id=guild_id,
+                    ticket_id=ticket.id,
+                    channel_id=card.channel_id,
+                    message_id=message.id,
+                    thread_id=card.thread_id,
+                )
+            card = Card(guild_id, ticket.id, card.channel_id, message.id, card.thread_id, card.problem)
+        if route is not None and route.problem:
+            await self.repo.set_problem(guild_id=guild_id, department=route.department, problem=None)
+            self.backfill_guilds.add(guild_id)  # tickets that failed while it was broken
+        await self._mirror(card, message, ticket, notify=plan.notify)
+
+    async def _look_up(self, card: Card, how: Lookup) -> tuple[Found, discord.Message | None, str]:
+        """Find the card's message: ``(what was found, the message, Discord's refusal if any)``."""
+        if how is Lookup.SEARCH:
+            message = await self._find_posted_card(card.channel_id, card.ticket_id)
+            return (Found.FOUND, message, "") if message is not None else (Found.GONE, None, "")
+        channel = self.client.get_channel(card.channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.Thread) or card.message_id is None:
+            return Found.GONE, None, ""
+        try:
+            return Found.FOUND, await channel.fetch_message(card.message_id), ""
+        except discord.NotFound:
+            log.info("Card for %s in %s was deleted; posting it again", card.ticket_id, card.channel_id)
+            return Found.GONE, None, ""
+        except discord.Forbidden as exc:
+            return Found.FORBIDDEN, None, exc.text
+
+    async def _find_posted_card(self, channel_id: int, ticket_id: str) -> discord.Message | None:
+        channel = self.client.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel) or self.client.user is None:
+            return None
+        try:
+            async for message in channel.history(limit=50):
+                if (
+                    message.author.id == self.client.user.id
+                    and message.embeds
+                    and ((message.embeds[0].title or "").startswith(f"{ticket_id} "))
+                ):
+                    return message
+        except discord.HTTPException:
+            return None
+        return None
+
+    async def _post_card(
+        self, guild_id: int, route: Route, ticket: Ticket, config: TicketConfig | None, plan: CardPlan
+    ) -> discord.Message:
+        channel = self.client.get_channel(route.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise RouteProblem(f"The channel <#{route.channel_id}> no longer exists or I can't see it.")
+        await self.repo.save_card(
+            guild_id=guild_id, ticket_id=ticket.id, channel_id=channel.id, message_id=None, thread_id=None
+        )
+        content = None
+        mentions = discord.AllowedMentions.none()
+        if plan.ping and route.ping_role_id:
+            content = f"<@&{route.ping_role_id}> {plan.note}"
+            mentions = discord.AllowedMentions(roles=[discord.Object(route.ping_role_id)])
+        try:
+            message = await channel.send(
+                content=content,
+                embed=await self._embed(ticket, config, guild_id),
+                view=ticket_buttons(ticket),
+                allowed_mentions=mentions,
+            )
+        except discord.Forbidden as exc:
+            raise RouteProblem(f"I'm not allowed to post in {channel.mention} ({exc.text}).") from exc
+        except discord.NotFound as exc:
+            raise RouteProblem(f"The channel <#{route.channel_id}> was deleted.") from exc
+        await self.repo.save_card(
+            guild_id=guild_id, ticket_id=ticket.id, channel_id=channel.id, message_id=message.id, thread_id=None
+        )
+        log.info("Posted card for %s in channel %s", ticket.id, channel.id)
+        return message
+
+    async def _edit_card(
+        self, message: discord.Message, ticket: Ticket, config: TicketConfig | None, guild_id: int
+    ) -> None:
+        try:
+            await message.edit(embed=await self._embed(ticket, config, guild_id), view=ticket_buttons(ticket))
+        except discord.Forbidden as exc:
+            raise RouteProblem(f"I can't edit my card in <#{message.channel.id}> ({exc.text}).") from exc
+
+    async def _mark_moved(self, message: discord.Message | None, plan: CardPlan) -> None:
+        if message is None:
+            return
+        embed = message.embeds[0] if message.embeds else discord.Embed()
+        embed.set_footer(text="Transferred to another department.")
+        try:
+            await message.edit(content=f"➡️ Moved to <#{plan.channel_id}>", embed=embed, view=None)
+        except discord.HTTPException:
+            log.info("Could not mark the old card %s as moved", message.id)
+
+    async def _embed(self, ticket: Ticket, config: TicketConfig | None, guild_id: int) -> discord.Embed:
+        claimer = None
+        if ticket.claimed_by:
+            members = await self.links.members_for(guild_id=guild_id, roblox_user_id=ticket.claimed_by)
+            if members:
+                claimer = " ".join(f"<@{m}>" for m in members[:3])
+        note = "Closed. Reopen it to work on it again." if ticket.status == "closed" else None
+        return ticket_embed(ticket, config, claimer_mention=claimer, note=note)
+
+    # -- the conversation thread -----------------------------------------------------------------------------
+
+    async def _mirror(self, card: Card, card_message: discord.Message, ticket: Ticket, *, notify: bool) -> None:
+        """Post the messages not yet in the thread. ``notify``: mention the claimer for player messages (not
+        for the history of a card that was only just posted)."""
+        first = ticket.first_message
+        to_post = [m for m in ticket.messages if (m.is_player or m.is_staff) and m is not first]
+        if not to_post:
+            return
+        done = await self.repo.mirrored(guild_id=card.guild_id, ticket_id=ticket.id)
+        pending = [m for m in to_post if done.get(m.id) is not True]
+        if not pending:
+            return
+        thread = await self._thread(card, card_message, ticket)
+        mark = functools.partial(self.repo.mark_mirrored, guild_id=card.guild_id, ticket_id=ticket.id)
+        for message in pending:
+            if message.id in done and await self._already_in_thread(thread, message.id):
+                await mark(message_key=message.id, posted=True)
+                continue
+            await mark(message_key=message.id, posted=False)
+            try:
+                await self._post_message(thread, card.guild_id, ticket, message, notify=notify)
+            except discord.HTTPException as exc:
+                # A locked or otherwise unusable thread: this ticket's conversation waits (it is retried when
+                # the ticket next changes); the problem is logged once and shown by /feed show, not retried in a loop.
+                if card.problem is None:
+                    log.warning("Can't post in the thread of %s (%s %s); skipping", ticket.id, exc.code, exc.text)
+                    await self.repo.set_card_problem(
+                        guild_id=card.guild_id, ticket_id=ticket.id, problem=f"I can't post in its thread ({exc.text})."
+                    )
+                return
+            await mark(message_key=message.id, posted=True)
+        if card.problem is not None:
+            await self.repo.set_card_problem(guild_id=card.guild_id, ticket_id=ticket.id, problem=None)
+
+    async def _thread(self, card: Card, card_message: discord.Message, ticket: Ticket) -> discord.Thread:
+        if card.thread_id:
+            thread = self.client.get_channel(card.thread_id)
+            if thread is None:
+                try:
+                    thread = await self.client.fetch_channel(card.thread_id)
+                except discord.HTTPException:
+                    thread = None
+            if isinstance(thread, discord.Thread):
+                if thread.archived and not thread.locked:
+                    with contextlib.suppress(discord.HTTPException):  # posting unarchives it anyway
+                        await thread.edit(archived=False)
+                return thread
+        subject = discord.utils.escape_mentions(" ".join(ticket.subject.split())) or "ticket"
+        name = clip(f"{ticket.id} · {subject}", 100)
+        try:
+            thread = await card_message.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except discord.Forbidden as exc:
+            raise RouteProblem(f"I can't create threads in <#{card.channel_id}> ({exc.text}).") from exc
+        except discord.HTTPException as exc:
+            if exc.code != 160004:  # a thread already exists for this message (made before a crash)
+                raise RouteProblem(f"I couldn't open a thread for {ticket.id} ({exc.text}).") from exc
+            found = self.client.get_channel(card_message.id) or await self.client.fetch_channel(card_message.id)
+            assert isinstance(found, discord.Thread)
+            thread = found
+        await self.repo.save_card(
+            guild_id=card.guild_id,
+            ticket_id=ticket.id,
+            channel_id=card.channel_id,
+            message_id=card.message_id,
+            thread_id=thread.id,
+        )
+        self.threads.add(thread.id, ticket.id)
+        return thread
+
+    async def _already_in_thread(self, thread: discord.Thread, key: str) -> bool:
+        try:
+            async for message in thread.history(limit=100):
+                if message.embeds and key in (message.embeds[0].footer.text or ""):
+                    return True
+        except discord.HTTPException:
+            return False
+        return False
+
+    async def _post_message(
+        self, thread: discord.Thread, guild_id: int, ticket: Ticket, message: Message, *, notify: bool
+    ) -> None:
+        content = None
+        mentions = discord.AllowedMentions.none()
+        text = player_text(message.content, 4000)
+        cut = (
+            " · cut to fit Discord; the full text is on Series"
+            if text.endswith("…") and len(message.content) > 3000
+            else ""
+        )
+        if message.is_player:
+            embed = discord.Embed(colour=discord.Colour.blurple(), description=text)
+            embed.set_author(name=clip(f"{ticket.author.name} (player)", 256))
+            if notify and ticket.claimed_by:
+                members = await self.links.members_for(guild_id=guild_id, roblox_user_id=ticket.claimed_by)
+                if members:
+                    content = " ".join(f"<@{m}>" for m in members[:5]) + " the player answered"
+                    mentions = discord.AllowedMentions(users=[discord.Object(m) for m in members[:5]])
+        else:
+            embed = discord.Embed(colour=discord.Colour.green(), description=text)
+            reply = await self.replies.sender_of(
+                ticket_id=ticket.id, roblox_user_id=message.author_id or 0, content=message.content
+            )
+            if reply is not None:
+                embed.set_author(name="Staff reply sent from Discord")
+                content = f"💬 Reply by <@{reply}>"
+            else:
+                embed.set_author(
+                    name=clip(f"Staff reply on the Series website by {message.author_id or 'unknown'}", 256)
+                )
+                staff = await self.links.members_for(guild_id=guild_id, roblox_user_id=message.author_id or 0)
+                if staff:
+                    content = f"Reply on the Series website by <@{staff[0]}>"  # shown, not pinged (no allowance)
+        embed.set_footer(text=f"{message.id} · {message.timestamp[:16].replace('T', ' ')} UTC{cut}")
+        await thread.send(content=content, embed=embed, allowed_mentions=mentions)
+
+    # -- route problems ----------------------------------------------------------------------------------------
+
+    def _retry_due(self, route: Route) -> bool:
+        last = self._problem_checked.get((route.guild_id, route.department), 0.0)
+        return time.monotonic() - last >= PROBLEM_RETRY_SECONDS
+
+    async def _route_failed(self, route: Route, problem: str) -> None:
+        if route.problem != problem:
+            log.warning("Feed route %s/%s: %s", route.guild_id, route.department or "default", problem)
+            await self.repo.set_problem(guild_id=route.guild_id, department=route.department, problem=problem)
+        self._problem_checked[(route.guild_id, route.department)] = time.monotonic()

@@ -1,0 +1,168 @@
+"""What several test modules share: the one way to build an offline bot, the fakes' lifetimes, a clock, and the
+SimCord world the cog tests act in. Fixtures live in ``conftest.py`` files; they use these helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import simcord
+
+from bot.app import build_services
+from bot.client import EXTENSIONS, TicketBot
+from bot.config import Config
+from bot.database import Database
+from bot.models import Ticket
+from bot.ratelimit import RateLimiter
+from fakes.series import FakeSeries
+
+__all__ = (
+    "STAFF_ROBLOX_ID",
+    "UNLIMITED",
+    "FakeClock",
+    "World",
+    "make_ticket",
+    "max_in_any_window",
+    "offline_bot",
+    "running_fake",
+    "settings",
+)
+
+STAFF_ROBLOX_ID = 987654321  # a member of "support-dept" in the fake's config
+
+# SimCord runs the bot on a virtual clock, and parks any timer that would fire beyond the moment it is settling
+# to; the limiter's timed wait (a sleep raced against a wake-up future) is not a wait SimCord recognises. So the
+# cog tests run the limiter wide open and the fake without its limit: there we test Discord behaviour. The limiter
+# itself is proven against the rate-limited fake in tests/test_api.py and tests/test_ratelimit.py.
+UNLIMITED = 100_000
+
+
+def settings(series_url: str = "http://127.0.0.1:9", **extra: str) -> Config:
+    """Settings as a deployer would give them, for a bot pointed at ``series_url``."""
+    return Config.from_env(
+        {"DISCORD_TOKEN": "not-a-real-token", "SERIES_API_KEY": "test-key", "SERIES_API_URL": series_url, **extra}
+    )
+
+
+def offline_bot(
+    config: Config,
+    *,
+    session: aiohttp.ClientSession,
+    db: Database,
+    limiter: RateLimiter | None = None,
+    extensions: tuple[str, ...] = EXTENSIONS,
+) -> TicketBot:
+    """The bot exactly as ``python -m bot`` builds it (``bot.app.build_services``), never logged in."""
+    services = build_services(config, session=session, db=db, limiter=limiter)
+    return TicketBot(services, extensions=extensions)
+
+
+@contextlib.asynccontextmanager
+async def running_fake(**options: Any) -> AsyncIterator[FakeSeries]:
+    """A fake Series listening on 127.0.0.1, always closed."""
+    fake = FakeSeries(**options)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+class FakeClock:
+    """A controllable clock: ``sleep`` moves time forward instead of waiting."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+def max_in_any_window(times: list[float], period: float) -> int:
+    """The most events in any half-open window [t, t + period)."""
+    times = sorted(times)
+    best = 0
+    j = 0
+    for i, start in enumerate(times):
+        while j < len(times) and times[j] < start + period:
+            j += 1
+        best = max(best, j - i)
+    return best
+
+
+def make_ticket(**overrides: Any) -> Ticket:
+    """A ticket as Series' get endpoint gives it (two player messages out of key order, one system message)."""
+    data = {
+        "TicketId": "TICKET-1234567890-ABCD",
+        "_id": "0123456789abcdef01234567",
+        "Subject": "Help with ranking",
+        "Category": "support",
+        "Department": "support-dept",
+        "Status": "open",
+        "Priority": "high",
+        "Author": {"UserId": 1, "Username": "p", "DisplayName": "P", "AvatarUrl": "https://a/b.png"},
+        "Content": {
+            "msj_2_b": {
+                "Content": "second",
+                "Author": 1,
+                "Type": "author_message",
+                "Timestamp": "2025-01-15T10:31:00.000Z",
+            },
+            "msj_1_a": {
+                "Content": "first",
+                "Author": 1,
+                "Type": "author_message",
+                "Timestamp": "2025-01-15T10:30:00.000Z",
+            },
+            "msj_3_c": {
+                "Content": "claimed",
+                "Author": 9,
+                "Type": "system_message",
+                "Timestamp": "2025-01-15T10:32:00.000Z",
+            },
+        },
+        "ClaimedBy": None,
+        "GameReport": False,
+        "CreatedAt": "2025-01-15T10:30:00.000Z",
+        "UpdatedAt": "2025-01-15T10:32:00.000Z",
+    }
+    data.update(overrides)
+    return Ticket.from_api(data)
+
+
+@dataclass
+class World:
+    """A staff server in SimCord, with the fake Series behind the bot."""
+
+    env: simcord.Env
+    fake: FakeSeries
+    guild: simcord.GuildHandle
+    channel: simcord.ChannelHandle
+    admin: simcord.MemberActor
+    staff: simcord.MemberActor
+    player_fan: simcord.MemberActor  # an ordinary member with no permissions and no link
+
+    @property
+    def bot(self) -> TicketBot:
+        return self.env.bot  # type: ignore[return-value]
+
+    async def link(self, member: simcord.MemberActor, roblox_id: int = STAFF_ROBLOX_ID) -> None:
+        result = await self.admin.slash(self.channel, "staff link", member=member, roblox_user_id=str(roblox_id))
+        assert "Linked" in result.response.content
+
+    async def poll(self) -> None:
+        """Let one feed poll happen."""
+        await self.env.advance_time(self.bot.services.settings.feed_poll_seconds)

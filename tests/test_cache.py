@@ -1,0 +1,72 @@
+"""What the bot remembers for autocomplete (3 seconds, no defer): tickets, departments, and threads."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.api import SeriesClient
+from bot.cache import ConfigCache, ThreadIndex, TicketCache
+from bot.config import Secret
+from bot.ratelimit import RateLimiter
+from tests.helpers import UNLIMITED, make_ticket
+
+
+def ticket(n: int, **overrides):
+    return make_ticket(TicketId=f"TICKET-{n}-A", CreatedAt=f"2025-01-{n:02d}T00:00:00.000Z", **overrides)
+
+
+def test_choices_put_the_thread_ticket_then_my_claims_first_then_newest():
+    cache = TicketCache()
+    for n in range(1, 6):
+        cache.put(ticket(n))
+    cache.put(ticket(6, ClaimedBy=77))
+    cache.put(ticket(7, Status="closed"))
+    values = [c.value for c in cache.choices("", staff_id=77, first="TICKET-2-A")]
+    assert values == ["TICKET-2-A", "TICKET-6-A", "TICKET-5-A", "TICKET-4-A", "TICKET-3-A", "TICKET-1-A"]
+    assert "TICKET-7-A" in [c.value for c in cache.choices("", active_only=False)]
+
+
+def test_choices_match_subject_or_player_and_stay_within_discords_limits():
+    cache = TicketCache()
+    for n in range(1, 31):
+        cache.put(ticket(n, Subject=("Very long subject " * 10) + str(n)))
+    cache.put(ticket(31, Subject="   "))
+    choices = cache.choices("")
+    assert len(choices) == 25 and all(1 <= len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
+    [empty] = cache.choices("TICKET-31-A")
+    assert "(no subject)" in empty.name
+    assert [c.value for c in cache.choices("subject 7")] == ["TICKET-7-A"]
+    cache.put(ticket(32, Author={"UserId": 5, "Username": "builderman", "DisplayName": "Builder"}))
+    assert [c.value for c in cache.choices("BUILDERMAN")] == ["TICKET-32-A"]  # by player name, any case
+
+
+def test_tickets_without_an_id_are_not_kept():
+    cache = TicketCache()
+    cache.put(make_ticket(TicketId=""))
+    assert len(cache) == 0 and cache.active() == []
+    cache.put(ticket(1))
+    cache.discard("TICKET-1-A")
+    assert cache.get("TICKET-1-A") is None
+
+
+def test_thread_index():
+    threads = ThreadIndex()
+    threads.load({10: "TICKET-1-A"})
+    threads.add(11, "TICKET-2-A")
+    assert threads.ticket_for(10) == "TICKET-1-A" and threads.ticket_for(11) == "TICKET-2-A"
+    assert threads.ticket_for(12) is None and threads.ticket_for(None) is None
+
+
+async def test_department_choices_come_from_memory_and_the_first_keystroke_loads_them(fake_series, http_session):
+    api = SeriesClient(
+        http_session, base_url=fake_series.url, api_key=Secret("test-key"), limiter=RateLimiter(UNLIMITED)
+    )
+    config = ConfigCache(api)
+    assert config.department_choices("") == []  # not loaded: answered at once, and a load starts
+    for _ in range(50):
+        if config.value is not None:
+            break
+        await asyncio.sleep(0.02)
+    names = [c.name for c in config.department_choices("")]
+    assert "Support Department" in names
+    assert [c.value for c in config.department_choices("moder")] == ["moderation-dept"]

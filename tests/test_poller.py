@@ -1,0 +1,102 @@
+"""The poller against the fake Series: what one poll costs, and which tickets it fetches in full."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.api import SeriesClient
+from bot.cache import TicketCache
+from bot.config import Secret
+from bot.poller import Poller
+from bot.ratelimit import RateLimiter
+from bot.repositories import FeedRepo
+from fakes.series import FakeSeries
+from tests.helpers import STAFF_ROBLOX_ID, UNLIMITED, running_fake
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSeries]:
+    async with running_fake(api_key="test-key", rate_limit=None) as server:
+        yield server
+
+
+@pytest.fixture
+def poller(fake, db, http_session) -> Poller:
+    api = SeriesClient(http_session, base_url=fake.url, api_key=Secret("test-key"), limiter=RateLimiter(UNLIMITED))
+    return Poller(api=api, feed=FeedRepo(db), cache=TicketCache())
+
+
+async def handled(poller: Poller, tickets) -> None:
+    """Mark tickets as handled, as the feed does once it has acted on them."""
+    for ticket in tickets:
+        await poller.feed.mark_seen(
+            ticket_id=ticket.id, updated_at=ticket.updated_at, status=ticket.status, department=ticket.department
+        )
+
+
+def calls(fake: FakeSeries, since: int) -> tuple[int, int]:
+    new = fake.requests[since:]
+    return (
+        len([r for r in new if r.path == "/tickets/list"]),
+        len([r for r in new if r.path.startswith("/tickets/get/")]),
+    )
+
+
+@pytest.mark.parametrize(("n", "k"), [(0, 0), (7, 2), (25, 5), (40, 0)])
+async def test_poll_cost(poller, fake, n, k):
+    """Moved from the feed tests: a poll walks ceil(n/10) open pages (at least one) plus the in-progress page, and
+    fetches only the k tickets that changed since they were handled."""
+    ids = [fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(n)]
+    await handled(poller, (await poller.poll()).changed)
+    for tid in ids[:k]:
+        fake.author_message(tid, "more")
+    before = len(fake.requests)
+    result = await poller.poll()
+    assert calls(fake, before) == (max(1, math.ceil(n / 10)) + 1, k)
+    assert len(result.changed) == k and result.active == n
+
+
+async def test_poll_cost_with_both_active_statuses(poller, fake):
+    """Moved from the feed tests: Series lists one status at a time, so 11 open and 12 in progress cost
+    ceil(11/10) + ceil(12/10) = 4 list calls, one more than ceil(23/10)."""
+    ids = [fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(23)]
+    for tid in ids[:12]:
+        fake.claim(tid, STAFF_ROBLOX_ID)
+    await handled(poller, (await poller.poll()).changed)
+    fake.author_message(ids[0], "changed")
+    before = len(fake.requests)
+    await poller.poll()
+    assert calls(fake, before) == (4, 1)
+
+
+async def test_a_ticket_that_left_the_active_lists_is_fetched_once(poller, fake):
+    tid = fake.create_ticket()["TicketId"]
+    await handled(poller, (await poller.poll()).changed)
+    fake.set_status(tid, "closed")
+    result = await poller.poll()
+    assert [t.status for t in result.changed] == ["closed"]
+    await handled(poller, result.changed)
+    before = len(fake.requests)
+    assert (await poller.poll()).changed == []
+    assert calls(fake, before)[1] == 0
+
+
+async def test_a_ticket_gone_from_series_is_no_longer_tracked(poller, fake):
+    tid = fake.create_ticket()["TicketId"]
+    await handled(poller, (await poller.poll()).changed)
+    fake.set_status(tid, "closed")
+    del fake.tickets[tid]
+    result = await poller.poll()
+    assert result.changed == [] and poller.cache.get(tid) is None
+    assert (await poller.feed.seen_one(tid)).status == "gone"
+
+
+async def test_without_details_only_the_lists_are_read(poller, fake):
+    fake.create_ticket()
+    before = len(fake.requests)
+    result = await poller.poll(details=False)
+    assert calls(fake, before) == (2, 0) and result.changed == [] and result.active == 1
+    assert len(poller.cache.active()) == 1  # autocomplete still learns about it
