@@ -81,7 +81,7 @@ async def run(*, interactions: int = 200, idle: int = 50) -> dict[str, Any]:
     load: list[asyncio.Task[Any]] = []
     try:
         add_guild(rig.bot)
-        await rig.bot.links.link(
+        await rig.bot.services.links.link(
             guild_id=GUILD_ID, member_id=STAFF_MEMBER_ID, roblox_user_id=STAFF_ROBLOX_ID, linked_by=STAFF_MEMBER_ID
         )
         before = set(asyncio.all_tasks())

@@ -18,6 +18,7 @@ import aiohttp
 import discord
 
 from bot.api import SeriesClient
+from bot.app import build_services
 from bot.client import TicketBot
 from bot.config import Config
 from bot.database import Database
@@ -68,11 +69,10 @@ async def start_bot(*, series_url: str, discord_url: str, db_path: Path, poll_se
         }
     )
     session = aiohttp.ClientSession()
-    api = SeriesClient.from_config(session, config)
-    limiter = api.limiter
     db = await Database.open(config.database_path)
-    bot = TicketBot(config=config, api=api, db=db)
-    rig = BotRig(bot=bot, api=api, limiter=limiter, db=db, session=session)
+    bot = TicketBot(build_services(config, session=session, db=db))
+    workspace = bot.services.workspace
+    rig = BotRig(bot=bot, api=workspace.client, limiter=workspace.limiter, db=db, session=session)
     try:
         await bot.login(config.discord_token.reveal())
     except BaseException:

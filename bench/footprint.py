@@ -49,7 +49,7 @@ UNLIMITED = 100_000
 async def _child(args: argparse.Namespace) -> dict[str, Any]:
     import aiohttp
 
-    from bot.api import SeriesClient
+    from bot.app import build_services
     from bot.client import TicketBot
     from bot.config import Config
     from bot.database import Database
@@ -62,21 +62,24 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
     imported = time.monotonic()
     point_discord_at(args.discord)
     config = Config.from_env(
-        {"DISCORD_TOKEN": TOKEN, "SERIES_API_KEY": API_KEY, "SERIES_API_URL": args.series, "DATABASE_PATH": args.db}
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "SERIES_API_KEY": API_KEY,
+            "SERIES_API_URL": args.series,
+            "DATABASE_PATH": args.db,
+            "SERIES_TIMEOUT": "30",
+        }
     )
     out: dict[str, Any] = {}
     # Tracking: the limiter is opened wide (as the cog tests do) so 11,000 requests take seconds, not 7 minutes;
     # the limiter holds no per-request state, so this does not change the memory being measured.
     limiter = RateLimiter(UNLIMITED if args.track else config.series_rate_limit)
     async with aiohttp.ClientSession() as session:
-        api = SeriesClient(
-            session, base_url=config.series_api_url, api_key=config.series_api_key, limiter=limiter, timeout=30
-        )
-        key = await api.check_key()
-        assert key.valid
         db = await Database.open(config.database_path)
         try:
-            bot = TicketBot(config=config, api=api, db=db)
+            bot = TicketBot(build_services(config, session=session, db=db, limiter=limiter))
+            key = await bot.services.workspace.client.check_key()
+            assert key.valid
             await bot.login(config.discord_token.reveal())
             add_guild(bot)
             if args.track:
@@ -97,7 +100,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
                 out["tracking_took_s"] = time.monotonic() - began
                 gc.collect()
                 out["rss_tracking_mb"] = rss_mb()
-                out["ticket_cache"] = len(bot.ticket_cache)
+                out["ticket_cache"] = len(bot.services.workspace.tickets)
                 out["cards"] = await repo.card_count()
                 out["feed_tickets"] = len(await repo.seen())
                 out["stored_views"] = len(getattr(bot._connection._view_store, "_synced_message_views", {}))
@@ -141,13 +144,15 @@ def _spawn(series: str, discord_url: str, db: Path, *, track: int) -> dict[str, 
 def _real_start_once(discord_url: str, series_url: str, guild_id: int, db: Path) -> dict[str, Any]:
     """``python -m bot``, unmodified, against the wire-level fake Discord of the end-to-end tests (REST + gateway);
     ``fakes/redirect/sitecustomize.py`` points discord.py at it. Ready = the bot's "Ready as" log line (on_ready)."""
+    from fakes.processes import REDIRECT
+
     from .botkit import TOKEN
     from .common import API_KEY
 
     root = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SERIES_", "DATABASE_", "FEED_"))}
     env |= {
-        "PYTHONPATH": os.pathsep.join([str(root / "tests" / "e2e"), str(root)]),
+        "PYTHONPATH": os.pathsep.join([str(REDIRECT), str(root)]),
         "PYTHONUNBUFFERED": "1",
         "TICKET_BRIDGE_FAKE_DISCORD": discord_url,
         "DISCORD_TOKEN": TOKEN,
