@@ -1,4 +1,5 @@
-"""Tests for fakes/series.py: the fake must follow shared/reference/series-api.md to the letter.
+"""Tests for fakes/series.py: the fake must follow docs/series-api.md to the letter, and make the choices listed
+in docs/series-api.md#how-the-fake-behaves-there where Series is silent.
 
 Every test talks to the fake over real HTTP on 127.0.0.1 with a real ``aiohttp.ClientSession``.
 """
@@ -327,7 +328,7 @@ async def test_action_endpoints_404(env: Env) -> None:
             assert_error(reply, 404, MSG_TICKET_NOT_FOUND)
     # 404 comes before body validation.
     assert_error(await env.post("/tickets/TICKET-0000000000-NONE/claim", {}), 404, MSG_TICKET_NOT_FOUND)
-    # Action endpoints take the TicketId only (fake's strict reading of reference §6.3).
+    # Action endpoints take the TicketId only (the fake's strict reading of docs/series-api.md#get-versus-actions).
     ticket = env.fake.create_ticket()
     assert_error(await env.post(f"/tickets/{ticket['_id']}/claim", {"staffUserId": STAFF}), 404, MSG_TICKET_NOT_FOUND)
 
