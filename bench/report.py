@@ -300,7 +300,7 @@ def render() -> str:  # noqa: C901 - one straight document
             f"Growth: {growth}. The cost is linear in the number of active tickets: ⌈open/10⌉ + ⌈in-progress/10⌉ list "
             "calls (10 tickets a page, no page-size parameter) plus one detail call per changed ticket. The list walk is "
             'inherent to the API: Series has no "changed since" filter, no sort order guarantee and no push '
-            "(series-api §3.2, §5), so every poll must read every active ticket's `UpdatedAt`. Above ~3,500 active "
+            "(docs/series-api.md#paging, docs/series-api.md#polling-not-push), so every poll must read every active ticket's `UpdatedAt`. Above ~3,500 active "
             "tickets a poll takes longer than the default 15 s interval at 25/s (10,000 → ~46 s, during which staff "
             "requests still go first), so the feed's latency grows with the backlog."
         )

@@ -272,7 +272,7 @@ class SeriesClient:
         if staff_user_id is not None:
             params["staffUserId"] = str(staff_user_id)
         if search:
-            params["search"] = search  # the parameter name is unverified (series-api §3.2)
+            params["search"] = search  # the parameter name is unverified (docs/series-api.md#search-parameter)
         return TicketPage.from_api(await self.request("GET", "/tickets/list", params=params, priority=priority))
 
     async def get_ticket(self, ticket_id: str, *, priority: int = INTERACTIVE) -> Ticket:

@@ -1,7 +1,7 @@
 """Who may run what, checked when a command runs.
 
 Discord's ``default_member_permissions`` is only a default that server admins can change
-(docs/discord-limits.md#permissions-are-only-a-default), so the bot checks again itself.
+(docs/discord-limits.md#permissions-are-a-hint), so the bot checks again itself.
 """
 
 from __future__ import annotations

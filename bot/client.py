@@ -25,13 +25,15 @@ class TicketBot(commands.Bot):
         self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS, force_sync: bool = False
     ) -> None:
         intents = discord.Intents.default()
-        intents.message_content = False  # slash commands only: no privileged intents (discord-limits I1)
+        # Slash commands only: no privileged intents (docs/discord-limits.md#privileged-intents).
+        intents.message_content = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             tree_cls=BotTree,
             help_command=None,
-            # Player text must never ping anyone; a ping is opted into per message (discord-limits G1).
+            # Player text must never ping anyone; a ping is opted into per message
+            # (docs/discord-limits.md#allowed-mentions).
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.services = services
@@ -53,7 +55,7 @@ class TicketBot(commands.Bot):
 
     async def sync_commands(self, *, force: bool = False) -> None:
         """Sync slash commands when they changed since the last sync, or when ``force`` (200 creates a day per
-        server, discord-limits A13)."""
+        server, docs/discord-limits.md#command-creates-per-day)."""
         guild = discord.Object(self.home_guild_id) if self.home_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)

@@ -70,7 +70,7 @@ class Desk:
         await interaction.response.send_modal(ReplyModal(reply.ticket_id, default=reply.content))
 
     async def open_reply_box(self, interaction: Interaction, ticket_id: str) -> None:
-        # A modal must be the first response (discord-limits C7): nothing slow before this.
+        # A modal must be the first response (docs/discord-limits.md#modal-first): nothing slow before this.
         await interaction.response.send_modal(ReplyModal(ticket_id))
 
     async def _sent(self, interaction: Interaction, sent: ReplySent) -> None:

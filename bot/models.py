@@ -1,8 +1,9 @@
-"""Typed views of Series payloads (series-api §2-§4).
+"""Typed views of Series payloads (docs/series-api.md#ticket-shapes).
 
-Parsers are forgiving about fields the reference leaves open (how an unclaimed ticket shows ``ClaimedBy``,
+Parsers are forgiving about fields Series leaves undocumented (how an unclaimed ticket shows ``ClaimedBy``,
 the system-message ``Type``), and strict about nothing: a missing string becomes ``""``, so a new or absent
-field in Series never crashes the feed. ``Any`` appears only here, at the JSON edge.
+field in Series never crashes the feed (docs/series-api.md#what-the-bot-assumes-where-series-is-silent).
+``Any`` appears only here, at the JSON edge.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class Message:
         return self.type == STAFF_MESSAGE
 
     def sort_key(self) -> tuple[str, int, str]:
-        # Content is a JSON object, so key order means nothing (series-api §6.10): sort by time, then by
+        # Content is a JSON object, so key order means nothing (docs/series-api.md#messages): sort by time, then by
         # the epoch-milliseconds part of the msj_ key, then by key for a stable order.
         match = _MSG_KEY.match(self.id)
         return (self.timestamp, int(match.group(1)) if match else 0, self.id)
@@ -247,7 +248,7 @@ class KeyInfo:
     @classmethod
     def from_api(cls, data: Any) -> KeyInfo:
         data = data if isinstance(data, dict) else {}
-        # check-key answers 200 with success: true for a bad key; only data.valid tells (series-api §4).
+        # check-key answers 200 with success: true for a bad key; only data.valid tells (docs/series-api.md#check-key).
         return cls(
             valid=data.get("valid") is True,
             workspace_id=_str(data.get("workspaceId")),

@@ -1,4 +1,5 @@
-"""Finding out what changed in Series. Series pushes nothing to API clients (series-api §5), so we poll.
+"""Finding out what changed in Series. Series pushes nothing to API clients (docs/series-api.md#polling-not-push), so
+we poll.
 
 One poll walks the list pages of the active statuses (``open``, ``in-progress``; 10 tickets a page) and fetches
 a ticket's details only when its ``UpdatedAt`` differs from the one last handled, so its cost grows with the

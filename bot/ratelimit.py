@@ -1,6 +1,6 @@
 """The one rate limiter every Series request passes through.
 
-Series documents "25 requests per second per API key" and nothing else (series-api §1, §6.8). We take the
+Series documents "25 requests per second per API key" and nothing else (docs/series-api.md#rate-limit). We take the
 strictest reading: never more than ``rate`` requests in *any* one-second window. A token bucket with a burst
 of ``rate`` can pass almost twice that across a window boundary, so this is a sliding log instead: a request
 may be sent once the ``rate``-th most recent send is older than ``period + margin``. The margin covers clock

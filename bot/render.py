@@ -1,6 +1,7 @@
 """Turning Series data (written by untrusted players) into Discord text and embeds.
 
-Player text is escaped first and truncated second (escaping adds characters; discord-limits F9), never pings
+Player text is escaped first and truncated second (escaping adds characters;
+docs/discord-limits.md#escape-then-truncate), never pings
 (mentions are neutralised here as well as by the client-wide ``AllowedMentions.none()``), and masked links are
 shown as plain text, so ``[click here](https://evil)`` cannot hide where it goes.
 """
@@ -23,7 +24,7 @@ __all__ = (
     "ticket_embed",
 )
 
-# discord-limits F4/F5
+# docs/discord-limits.md#embed-limits
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FIELD_VALUE_LIMIT = 1024
@@ -78,7 +79,8 @@ def preview(text: str, limit: int = 100) -> str:
 
 
 def choice_name(ticket: Ticket) -> str:
-    """An autocomplete label: 1-100 characters (discord-limits B3), plain text (Discord shows it raw)."""
+    """An autocomplete label: 1-100 characters (docs/discord-limits.md#autocomplete), plain text (Discord shows it
+    raw)."""
     subject = " ".join(ticket.subject.translate(_INVISIBLE).split()) or "(no subject)"
     status = STATUS_LABELS.get(ticket.status, ticket.status)
     name = f"{ticket.id} · {status} · {subject}"

@@ -3,7 +3,7 @@
 - The acting Roblox id always comes from the caller's link, never from anything typed.
 - Input is validated before any API call or write.
 - When ``/tickets/config`` lists a department's ``Members``, only those members may act on its tickets (Series
-  does not document enforcing this itself, series-api §6.11).
+  does not document enforcing this itself, docs/series-api.md#no-acting-user-check).
 - A reply is written to the outbox before it is sent, so its text survives any failure, and one accepted
   before a crash is finished after the restart.
 - Every action is recorded in the audit trail with how it ended.

@@ -208,7 +208,8 @@ class Tickets(commands.Cog):
     async def _ticket_choices(
         self, interaction: Interaction, current: str, *, active_only: bool
     ) -> list[app_commands.Choice[str]]:
-        # Answered from memory: autocomplete can't be deferred and has 3 seconds (discord-limits B1). Subjects are
+        # Answered from memory: autocomplete can't be deferred and has 3 seconds
+        # (docs/discord-limits.md#autocomplete). Subjects are
         # players' words, so only linked staff get suggestions.
         if interaction.guild_id is None:
             return []

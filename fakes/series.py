@@ -1,9 +1,9 @@
 """A local fake of the Series (series.hr) Tickets HTTP API, built on ``aiohttp.web``.
 
-It follows ``shared/reference/series-api.md`` and ``series-api-examples.json`` exactly: paths, PascalCase
+It follows ``docs/series-api.md`` exactly: paths, PascalCase
 (tickets) and camelCase (check-key) field names, the ``{"success": true, "data": ...}`` and
 ``{"success": false, "error": {"code": N, "message": "..."}}`` envelopes (HTTP status == ``error.code``)
-and the documented error strings word for word. Where the reference is silent the fake picks something
+and the documented error strings word for word. Where Series' documentation is silent the fake picks something
 sensible; every such choice is marked ``ASSUMPTION`` in a comment, so grep for it.
 
 Used by unit, cog, end-to-end tests and benchmarks::
@@ -65,13 +65,13 @@ log = logging.getLogger(__name__)
 STATUSES: tuple[str, ...] = ("open", "in-progress", "resolved", "closed")
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "urgent")
 #: Statuses that count as "open" for MaxOpenTickets / OpenTicketsCount.
-#: ASSUMPTION: the reference does not say whether "open" includes in-progress; we count both.
+#: ASSUMPTION: Series does not say whether "open" includes in-progress; we count both.
 OPEN_STATUSES: frozenset[str] = frozenset({"open", "in-progress"})
 
 #: ASSUMPTION: the Type string of claim/unclaim/transfer/status system messages is undocumented.
 SYSTEM_MESSAGE_TYPE = "system_message"
 
-# --- Documented strings (reference §1, §3, §4), word for word. ---------------------------------------------
+# --- Documented strings (docs/series-api.md#error-strings), word for word. ----------------------------------
 MSG_PREMIUM = "Tickets module requires a Premium or Enterprise subscription"
 MSG_NOT_ENABLED = "Tickets module is not enabled for this workspace"
 MSG_KEY_REQUIRED = "API key is required"
@@ -108,7 +108,7 @@ DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
     "support": {"Name": "Support", "WorkspaceMembershipRequired": False, "MinAccessRank": 0, "MaxOpenTickets": 5},
     "reports": {"Name": "Reports", "WorkspaceMembershipRequired": False, "MinAccessRank": 0, "MaxOpenTickets": 3},
 }
-#: Default departments. moderation-dept also handles "support" so the reference's transfer example
+#: Default departments. moderation-dept also handles "support" so the documented transfer example
 #: (a support ticket -> "Moderation Department") is a legal move. Edit ``fake.departments``.
 DEFAULT_DEPARTMENTS: dict[str, dict[str, Any]] = {
     "support-dept": {
@@ -204,7 +204,7 @@ class _Fault:
 
 
 def _iso_ms(ms: int) -> str:
-    """Epoch milliseconds -> ``2025-01-15T10:30:00.000Z`` (reference §1 timestamp format)."""
+    """Epoch milliseconds -> ``2025-01-15T10:30:00.000Z`` (docs/series-api.md#basics)."""
     return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
 
 
@@ -269,7 +269,8 @@ class FakeSeries:
         self.workspace_id: str = "a7d5339a-5531-4336-99c6-6f3249c9ac20"
         self.workspace_name: str = "My Organization"
         self.key_created_at: str = "2024-01-01T00:00:00Z"
-        #: check-key's ``rateLimitRemaining`` (the suspected hourly quota, reference §6.8). Reported, not enforced.
+        #: check-key's ``rateLimitRemaining`` (the suspected hourly quota, docs/series-api.md#rate-limit).
+        #: Reported, not enforced.
         self.quota_remaining: int = 8542
         self.public_url: bool = False
         self.webhook_enabled: bool = True
@@ -607,7 +608,8 @@ class FakeSeries:
             "Priority": priority,
             "Author": author,
             "Content": {},
-            # ASSUMPTION: "unclaimed" is shown as ClaimedBy null and ClaimedByUser null (undocumented, §6.4).
+            # ASSUMPTION: "unclaimed" is shown as ClaimedBy null and ClaimedByUser null (undocumented,
+            # docs/series-api.md#unclaimed-tickets).
             "ClaimedBy": None,
             "ClaimedByUser": None,
             "GameReport": game_data is not None,
@@ -617,7 +619,7 @@ class FakeSeries:
             ticket["GameData"] = game_data
         ticket["CreatedAt"] = now
         ticket["UpdatedAt"] = now
-        # The first message is an author_message stamped with the creation time (reference §3.5, inferred).
+        # The first message is an author_message stamped with the creation time (inferred, docs/series-api.md#messages).
         ticket["Content"][self._message_id(ticket, ms)] = {
             "Content": message,
             "Author": author["UserId"],
@@ -644,8 +646,8 @@ class FakeSeries:
         return msg_id
 
     def _claim(self, ticket: dict[str, Any], staff_user_id: int) -> str:
-        # ASSUMPTION (reference §8: "probably"): a re-claim by the same staff member is also refused.
-        # ASSUMPTION: department membership / rank is not enforced (reference §6.11).
+        # ASSUMPTION (docs/series-api.md#re-claim-by-the-holder): a re-claim by the same staff member is also refused.
+        # ASSUMPTION: department membership / rank is not enforced (docs/series-api.md#no-acting-user-check).
         if ticket.get("ClaimedBy") is not None:
             raise FakeApiError(400, MSG_ALREADY_CLAIMED)
         username, display = self.staff_identity(staff_user_id)
@@ -662,7 +664,7 @@ class FakeSeries:
         display = (ticket.get("ClaimedByUser") or {}).get("DisplayName") or self.staff_identity(ticket["ClaimedBy"])[1]
         ticket["ClaimedBy"] = None
         ticket["ClaimedByUser"] = None
-        # The status is left as it was (reference §3.10).
+        # The status is left as it was (docs/series-api.md#claim-and-status).
         self._add_message(ticket, SYSTEM_MESSAGE_TYPE, staff_user_id, f"Ticket unclaimed ({display})")
         return MSG_UNCLAIMED
 
@@ -676,14 +678,15 @@ class FakeSeries:
         ticket["Department"] = department_id
         self._add_message(ticket, SYSTEM_MESSAGE_TYPE, staff_user_id, f"Ticket transferred to {name}")
         if ticket.get("ClaimedBy") is not None:
-            # Auto-unclaim with its own system message; the status is unchanged (reference §3.11, §6.6).
+            # Auto-unclaim with its own system message; the status is unchanged (docs/series-api.md#claim-and-status).
             self._unclaim(ticket, staff_user_id)
         return f"Ticket transferred to {name}"
 
     def _set_status(self, ticket: dict[str, Any], status: Any, staff_user_id: int) -> str:
         if not isinstance(status, str) or status not in STATUSES:
             raise FakeApiError(400, MSG_INVALID_STATUS)
-        # ASSUMPTION: no claim needed, and resolved/closed do not unclaim (both undocumented, §3.12).
+        # ASSUMPTION: no claim needed, and resolved/closed do not unclaim (both undocumented,
+        # docs/series-api.md#change-status).
         ticket["Status"] = status
         self._add_message(ticket, SYSTEM_MESSAGE_TYPE, staff_user_id, f"Status changed to {status}")
         return f"Status changed to {status}"
@@ -825,7 +828,7 @@ class FakeSeries:
         self._rate_check(key, request[_RECORD_KEY])
         if not self.premium:
             raise FakeApiError(403, MSG_PREMIUM)
-        # ASSUMPTION: the reference lists "not enabled" only on some endpoints ("probably applies to every
+        # ASSUMPTION: Series lists "not enabled" only on some endpoints ("probably applies to every
         # endpoint"); it applies to all here, so check-user-tickets' TicketsEnabled is always true when answered.
         if not self.enabled:
             raise FakeApiError(403, MSG_NOT_ENABLED)
@@ -884,7 +887,7 @@ class FakeSeries:
 
     @staticmethod
     def _req_int(body: dict[str, Any], name: str) -> int:
-        # Roblox user ids are JSON integers in the tickets module (reference §1); strings are refused.
+        # Roblox user ids are JSON integers in the tickets module (docs/series-api.md#basics); strings are refused.
         value = body.get(name)
         if value is None:
             raise FakeApiError(400, f"{name} is required")
@@ -895,7 +898,8 @@ class FakeSeries:
     # ------------------------------------------------------------------ handlers
 
     async def _h_check_key(self, request: web.Request) -> web.Response:
-        # The key is in the path; no header needed (reference §4). Invalid keys get HTTP 200 with valid: false.
+        # The key is in the path; no header needed (docs/series-api.md#check-key). Invalid keys get HTTP 200 with
+        # valid: false.
         key = request.match_info["api_key"]
         if key != self.api_key or not self.key_valid:
             return _ok({"valid": False, "status": "inactive", "message": MSG_KEY_INACTIVE})
@@ -951,7 +955,8 @@ class FakeSeries:
             staff_id = int(staff_raw)
             allowed = {d_id for d_id, d in self.departments.items() if staff_id in d.get("Members", [])}
             items = [t for t in items if t["Department"] in allowed]
-        # ASSUMPTION: the search parameter's name is unverified ("search" is the reference's best guess);
+        # ASSUMPTION: the search parameter's name is unverified ("search" is the best guess,
+        # docs/series-api.md#search-parameter);
         # case-insensitive substring of Subject, Author.Username or Author.DisplayName.
         if search := query.get("search"):
             needle = search.casefold()
@@ -988,7 +993,7 @@ class FakeSeries:
         )
 
     async def _h_get(self, request: web.Request) -> web.Response:
-        # Only get accepts the MongoDB _id as well as the TicketId (reference §3.3).
+        # Only get accepts the MongoDB _id as well as the TicketId (docs/series-api.md#get-versus-actions).
         ticket = self._find(request.match_info["ticket_id"], allow_object_id=True)
         return _ok({"Ticket": copy.deepcopy(ticket)})
 
@@ -1021,7 +1026,8 @@ class FakeSeries:
         return self._create(self._body(request), game_report=True)
 
     def _create(self, body: dict[str, Any], *, game_report: bool) -> web.Response:
-        # Validation per reference §3.5/§3.6; all messages are ASSUMPTIONs (only error titles are documented).
+        # Validation per docs/series-api.md#endpoints-the-bot-does-not-call; all messages are ASSUMPTIONs (only error
+        # titles are documented).
         subject = self._req_str(body, "subject")
         category = self._req_str(body, "category")
         if category not in self.categories:
@@ -1065,8 +1071,9 @@ class FakeSeries:
         return _ok({"TicketId": ticket["TicketId"], "_id": ticket["_id"], "WorkspaceId": self.workspace_id})
 
     def _action_ticket(self, request: web.Request) -> dict[str, Any]:
-        # ASSUMPTION: action endpoints accept only the TicketId; the reference says only get takes an _id too
-        # and advises the TicketId everywhere (§6.3), so a client that sends an _id here gets 404.
+        # ASSUMPTION: action endpoints accept only the TicketId; Series says only get takes an _id too
+        # and advises the TicketId everywhere (docs/series-api.md#get-versus-actions), so a client that sends an _id
+        # here gets 404.
         return self._find(request.match_info["ticket_id"], allow_object_id=False)
 
     async def _h_reply(self, request: web.Request) -> web.Response:
@@ -1077,7 +1084,8 @@ class FakeSeries:
         if ticket.get("GameReport"):
             raise FakeApiError(403, MSG_GAME_REPORT_REPLY)
         # "Claimed by you": ClaimedBy must equal staffUserId; unclaimed or claimed by someone else -> 400.
-        # No block on closed/resolved tickets for staff (none is documented, §6.7).
+        # No block on closed/resolved tickets for staff (none is documented,
+        # docs/series-api.md#replies-on-closed-tickets).
         if ticket.get("ClaimedBy") != staff_id:
             raise FakeApiError(400, MSG_MUST_CLAIM)
         self._add_message(ticket, "staff_message", staff_id, content)
@@ -1116,7 +1124,8 @@ class FakeSeries:
         ticket = self._action_ticket(request)
         body = self._body(request)
         status = body.get("status")
-        # A missing status gets the documented invalid-status message too (status is required, §6.2).
+        # A missing status gets the documented invalid-status message too (status is required,
+        # docs/series-api.md#change-status).
         if not isinstance(status, str) or status not in STATUSES:
             raise FakeApiError(400, MSG_INVALID_STATUS)
         staff_id = self._req_int(body, "staffUserId")

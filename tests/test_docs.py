@@ -195,7 +195,6 @@ def test_links_within_each_doc_resolve():
     assert problems == []
 
 
-@pytest.mark.xfail(strict=True, reason="citations not yet migrated")
 def test_no_old_style_citations_remain():
     left = []
     for path in scanned_files():

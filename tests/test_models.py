@@ -1,4 +1,4 @@
-"""Typed views of Series payloads: forgiving about what the reference leaves open, never crashing on odd data."""
+"""Typed views of Series payloads: forgiving about what Series leaves open, never crashing on odd data."""
 
 from __future__ import annotations
 
