@@ -144,7 +144,7 @@ class Config:
             series_api_key=api_key,
             series_api_url=url,
             database_path=database_path,
-            series_rate_limit=rate,
+            series_rate_limit=int(rate),
             series_timeout=timeout,
             discord_guild_id=guild_id,
             feed_poll_seconds=poll,

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
 
 from .database import Database
 
@@ -24,6 +27,11 @@ __all__ = (
     "StaffLinkRepo",
     "utcnow",
 )
+
+
+def _fields(row: aiosqlite.Row) -> dict[str, Any]:
+    """A row as keyword arguments for its dataclass."""
+    return {key: row[key] for key in row.keys()}  # noqa: SIM118 - a Row is not a mapping
 
 
 def utcnow() -> str:
@@ -49,7 +57,7 @@ class StaffLinkRepo:
         row = await self.db.fetchone(
             "SELECT * FROM staff_links WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)
         )
-        return StaffLink(**dict(row)) if row else None
+        return StaffLink(**_fields(row)) if row else None
 
     async def link(self, *, guild_id: int, member_id: int, roblox_user_id: int, linked_by: int) -> int | None:
         """Link (or relink) a member; return the Roblox id it replaced, if any."""
@@ -87,7 +95,7 @@ class StaffLinkRepo:
         rows = await self.db.fetchall(
             "SELECT * FROM staff_links WHERE guild_id = ? ORDER BY linked_at, member_id", (guild_id,)
         )
-        return [StaffLink(**dict(r)) for r in rows]
+        return [StaffLink(**_fields(r)) for r in rows]
 
     async def members_for(self, *, guild_id: int, roblox_user_id: int) -> list[int]:
         """Discord members linked to a Roblox id in a guild (to mention the claimer in a thread)."""
@@ -141,7 +149,7 @@ class ReplyRepo:
 
     async def get(self, reply_id: int) -> Reply | None:
         row = await self.db.fetchone("SELECT * FROM replies WHERE id = ?", (reply_id,))
-        return Reply(**dict(row)) if row else None
+        return Reply(**_fields(row)) if row else None
 
     async def set_state(self, reply_id: int, *, state: str, error: str | None = None) -> None:
         await self.db.execute(
@@ -165,7 +173,9 @@ class ReplyRepo:
             await conn.execute(
                 "UPDATE replies SET state = 'sending', updated_at = ? WHERE id = ?", (utcnow(), reply_id)
             )
-        return Reply(**(dict(row) | {"state": "sending"})), previous
+        taken = _fields(row)
+        taken["state"] = "sending"
+        return Reply(**taken), previous
 
     async def set_ticket(self, reply_id: int, ticket_id: str) -> None:
         """Record the canonical TicketId once known (a reply may be addressed by the 24-hex id)."""
@@ -186,7 +196,7 @@ class ReplyRepo:
     async def unfinished(self) -> list[Reply]:
         """Replies accepted but not settled: the process stopped before it knew how they ended."""
         rows = await self.db.fetchall("SELECT * FROM replies WHERE state IN ('pending', 'sending') ORDER BY id")
-        return [Reply(**dict(r)) for r in rows]
+        return [Reply(**_fields(r)) for r in rows]
 
 
 class MetaRepo:
@@ -264,7 +274,7 @@ class FeedRepo:
         row = await self.db.fetchone(
             "SELECT * FROM feed_routes WHERE guild_id = ? AND department = ?", (guild_id, department)
         )
-        return Route(**dict(row)) if row else None
+        return Route(**_fields(row)) if row else None
 
     async def routes(self, *, guild_id: int | None = None) -> list[Route]:
         if guild_id is None:
@@ -273,7 +283,7 @@ class FeedRepo:
             rows = await self.db.fetchall(
                 "SELECT * FROM feed_routes WHERE guild_id = ? ORDER BY department", (guild_id,)
             )
-        return [Route(**dict(r)) for r in rows]
+        return [Route(**_fields(r)) for r in rows]
 
     async def set_problem(self, *, guild_id: int, department: str, problem: str | None) -> None:
         await self.db.execute(
@@ -283,11 +293,11 @@ class FeedRepo:
     # the poller's memory
     async def seen(self) -> dict[str, SeenTicket]:
         rows = await self.db.fetchall("SELECT * FROM feed_tickets")
-        return {r["ticket_id"]: SeenTicket(**dict(r)) for r in rows}
+        return {r["ticket_id"]: SeenTicket(**_fields(r)) for r in rows}
 
     async def seen_one(self, ticket_id: str) -> SeenTicket | None:
         row = await self.db.fetchone("SELECT * FROM feed_tickets WHERE ticket_id = ?", (ticket_id,))
-        return SeenTicket(**dict(row)) if row else None
+        return SeenTicket(**_fields(row)) if row else None
 
     async def mark_seen(self, *, ticket_id: str, updated_at: str, status: str, department: str) -> None:
         await self.db.execute(
@@ -302,7 +312,7 @@ class FeedRepo:
     # cards
     async def card(self, *, guild_id: int, ticket_id: str) -> Card | None:
         row = await self.db.fetchone("SELECT * FROM cards WHERE guild_id = ? AND ticket_id = ?", (guild_id, ticket_id))
-        return Card(**dict(row)) if row else None
+        return Card(**_fields(row)) if row else None
 
     async def save_card(
         self, *, guild_id: int, ticket_id: str, channel_id: int, message_id: int | None, thread_id: int | None
@@ -318,7 +328,7 @@ class FeedRepo:
 
     async def card_by_message(self, message_id: int) -> Card | None:
         row = await self.db.fetchone("SELECT * FROM cards WHERE message_id = ?", (message_id,))
-        return Card(**dict(row)) if row else None
+        return Card(**_fields(row)) if row else None
 
     async def set_card_problem(self, *, guild_id: int, ticket_id: str, problem: str | None) -> None:
         await self.db.execute(
@@ -330,7 +340,7 @@ class FeedRepo:
             "SELECT * FROM cards WHERE guild_id = ? AND problem IS NOT NULL ORDER BY ticket_id LIMIT ?",
             (guild_id, limit),
         )
-        return [Card(**dict(r)) for r in rows]
+        return [Card(**_fields(r)) for r in rows]
 
     async def forget_mirrored(self, *, guild_id: int, ticket_id: str) -> None:
         """After a card moves to another channel, its new thread gets the whole conversation again."""
@@ -398,4 +408,4 @@ class AuditRepo:
             "SELECT * FROM audit WHERE guild_id = ? AND ticket_id = ? ORDER BY id DESC LIMIT ?",
             (guild_id, ticket_id, limit),
         )
-        return [AuditEntry(**dict(r)) for r in rows]
+        return [AuditEntry(**_fields(r)) for r in rows]

@@ -182,7 +182,7 @@ class StaffActions:
         """Send a saved reply again, for its author only, and never twice: the reply is taken atomically (a
         second tap finds it busy), and one that may have arrived is looked up on the ticket first."""
         reply, previous = await self.replies.take(reply_id, member_id=member_id)
-        if reply is None:
+        if reply is None or previous is None:
             if previous is None:
                 raise NotAllowed("This button belongs to someone else's reply.")
             if previous == "sent":

@@ -5,7 +5,7 @@ hand over to the help desk (``bot.desk``)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
@@ -44,7 +44,9 @@ class ReplyButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ticket:
         self.ticket_id = ticket_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: Interaction, item: discord.ui.Button, match: re.Match[str]) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
         return cls(match["ticket_id"])
 
     @guarded
@@ -63,7 +65,9 @@ class TicketActionButton(
         self.ticket_id = ticket_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: Interaction, item: discord.ui.Button, match: re.Match[str]) -> Any:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
         return cls(match["action"], match["ticket_id"])
 
     @guarded

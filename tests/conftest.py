@@ -106,3 +106,11 @@ async def world(env: simcord.Env, open_series: FakeSeries) -> World:
     fan = guild.add_member(env.create_user("someone"))
     await env.settle()
     return World(env=env, fake=open_series, guild=guild, channel=channel, admin=admin, staff=staff, player_fan=fan)
+
+
+@pytest.fixture
+async def routed(world: World) -> World:
+    """The world with a default route: every department's tickets go to #tickets."""
+    result = await world.admin.slash(world.channel, "feed set", channel=world.channel)
+    assert "now go to" in result.response.content
+    return world

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import discord
 import simcord
 
 from bot.app import build_services
@@ -25,11 +26,16 @@ __all__ = (
     "UNLIMITED",
     "FakeClock",
     "World",
+    "card_for",
+    "cards",
+    "feed",
     "make_ticket",
     "max_in_any_window",
     "offline_bot",
+    "poll",
     "running_fake",
     "settings",
+    "thread_of",
 )
 
 STAFF_ROBLOX_ID = 987654321  # a member of "support-dept" in the fake's config
@@ -166,3 +172,26 @@ class World:
     async def poll(self) -> None:
         """Let one feed poll happen."""
         await self.env.advance_time(self.bot.services.settings.feed_poll_seconds)
+
+
+def cards(channel: simcord.ChannelHandle) -> list[discord.Message]:
+    """The ticket cards in a channel, oldest first."""
+    return [m for m in channel.history() if m.type is discord.MessageType.default and m.embeds and m.embeds[0].title]
+
+
+def card_for(channel: simcord.ChannelHandle, ticket_id: str) -> list[discord.Message]:
+    return [m for m in cards(channel) if (m.embeds[0].title or "").startswith(ticket_id + " ")]
+
+
+def thread_of(world: World, message: discord.Message) -> simcord.ChannelHandle:
+    [thread] = [t for t in world.channel.threads if t.id == message.id]
+    return thread
+
+
+def feed(world: World) -> Any:
+    """The Feed cog."""
+    return world.bot.get_cog("Feed")
+
+
+async def poll(world: World) -> None:
+    await world.poll()

@@ -26,22 +26,3 @@ async def test_close_waits_for_replies_in_flight(db, http_session):
     await bot.close()
     assert finished == [True]  # close() waited for it
     await task
-
-
-async def test_close_cancels_background_tasks_and_their_failures_are_logged(db, http_session, caplog):
-    bot = offline_bot(settings(), session=http_session, db=db)
-    background = bot.services.background
-
-    async def fails():
-        raise RuntimeError("boom")
-
-    async def runs_forever():
-        await asyncio.Event().wait()
-
-    background.spawn(fails(), name="failing task")
-    forever = background.spawn(runs_forever(), name="forever")
-    for _ in range(5):  # the task runs, then its done-callback
-        await asyncio.sleep(0)
-    assert "Background task failing task failed" in caplog.text
-    await bot.close()
-    assert forever.cancelled() and len(background) == 0

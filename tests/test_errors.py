@@ -5,8 +5,16 @@ import sqlite3
 import pytest
 from discord import app_commands
 
-from bot.api import SeriesBadRequest, SeriesForbidden, SeriesNotFound, SeriesRateLimited, SeriesUnavailable
-from bot.errors import NotLinked, user_message
+from bot.api import (
+    SeriesBadRequest,
+    SeriesForbidden,
+    SeriesMessage,
+    SeriesNotFound,
+    SeriesRateLimited,
+    SeriesUnavailable,
+)
+from bot.errors import InvalidInput, NotAllowed, NotLinked, Offer, ReplyNotSent, present, user_message
+from fakes import series as fake
 
 
 @pytest.mark.parametrize(
@@ -43,3 +51,46 @@ def test_wrapped_errors_are_unwrapped():
 
 def test_unknown_errors_map_to_nothing_so_the_caller_apologises_with_an_id():
     assert user_message(RuntimeError("boom")) == ""
+
+
+def test_series_strings_match_the_fakes_independent_copy():
+    """The bot and the fake each spell Series' documented strings once, independently; they must agree."""
+    fake_strings = {value for name, value in vars(fake).items() if name.startswith("MSG_") and isinstance(value, str)}
+    assert {str(m) for m in SeriesMessage} <= fake_strings
+
+
+def reply_failed(cause: Exception, **extra) -> ReplyNotSent:
+    return ReplyNotSent(cause, reply_id=7, ticket_id="TICKET-1-A", text="my careful answer", **extra)
+
+
+@pytest.mark.parametrize(
+    ("error", "offers", "contains"),
+    [
+        (reply_failed(SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED)), ("claimsend", "edit"), "was not sent"),
+        (
+            reply_failed(SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED), claimed_by_other="Amy"),
+            ("edit",),
+            "claimed by **Amy**",
+        ),
+        (reply_failed(SeriesForbidden(SeriesMessage.GAME_REPORT)), (), "view-only"),
+        (reply_failed(SeriesNotFound(SeriesMessage.TICKET_NOT_FOUND)), (), "Check the ticket id"),
+        (reply_failed(SeriesUnavailable("Series had a problem (HTTP 502).")), ("edit",), "HTTP 502"),
+        (
+            reply_failed(SeriesUnavailable("Series did not answer.", maybe_delivered=True), maybe_delivered=True),
+            ("check",),
+            "may or may not have been delivered",
+        ),
+        (reply_failed(NotAllowed("not a member")), (), "not a member"),
+    ],
+)
+def test_a_failed_reply_is_answered_in_one_place_with_the_text_and_only_offers_that_can_work(error, offers, contains):
+    answer = present(error)
+    assert contains in answer.content and "TICKET-1-A" in answer.content
+    assert [e.description for e in answer.embeds] == ["my careful answer"]
+    assert answer.offers == tuple(Offer(action, 7) for action in offers)
+
+
+def test_refusals_hand_the_text_back_and_unknown_errors_are_flagged():
+    assert [e.description for e in present(InvalidInput("too long", text="abc")).embeds] == ["abc"]
+    assert present(NotLinked()).embeds == ()
+    assert present(RuntimeError("boom")).expected is False

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from fakes.series import FakeSeries
-from tests.helpers import STAFF_ROBLOX_ID, World
+from tests.helpers import STAFF_ROBLOX_ID, World, card_for, poll, thread_of
 
 LONG = "x" * 4001
 
@@ -232,3 +232,24 @@ async def test_show_is_for_linked_staff_and_errors_stay_private_even_when_public
     assert missing.ephemeral and "Ticket not found" in missing.response.content
     assert [m for m in world.channel.history() if m.embeds] == []  # nothing was posted publicly
     assert await world.player_fan.autocomplete(world.channel, "reply", "ticket_id", "") == []
+
+
+async def test_autocomplete_limits_and_order(routed: World):
+    w = routed
+    await w.link(w.staff)
+    ids = [w.fake.create_ticket(subject=("Long subject " * 20) + str(i))["TicketId"] for i in range(30)]
+    w.fake.claim(ids[3], STAFF_ROBLOX_ID)
+    empty = w.fake.create_ticket(subject="   ")["TicketId"]
+    await poll(w)
+    choices = await w.staff.autocomplete(w.channel, "reply", "ticket_id", "")
+    assert 1 <= len(choices) <= 25
+    assert all(1 <= len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
+    assert choices[0]["value"] == ids[3]  # the caller's claimed ticket first
+    only = await w.staff.autocomplete(w.channel, "reply", "ticket_id", empty)
+    assert [c["value"] for c in only] == [empty] and "(no subject)" in only[0]["name"]
+    # Inside a ticket's thread, that ticket comes first.
+    w.fake.author_message(ids[7], "hi")
+    await poll(w)
+    [card] = card_for(w.channel, ids[7])
+    inside = await w.staff.autocomplete(thread_of(w, card), "reply", "ticket_id", "")
+    assert inside[0]["value"] == ids[7]

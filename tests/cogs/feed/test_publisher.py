@@ -1,44 +1,13 @@
+"""Cards and their threads: posted once, kept true, moved, mirrored, through the real bot in SimCord."""
+
 from __future__ import annotations
 
+import asyncio
+
 import discord
-import pytest
 
 from bot.render import EMBED_TOTAL_LIMIT
-from tests.helpers import STAFF_ROBLOX_ID, World
-
-
-def cards(channel) -> list[discord.Message]:
-    return [m for m in channel.history() if m.type is discord.MessageType.default and m.embeds and m.embeds[0].title]
-
-
-def card_for(channel, ticket_id: str) -> list[discord.Message]:
-    return [m for m in cards(channel) if m.embeds[0].title.startswith(ticket_id + " ")]
-
-
-def thread_of(world: World, message: discord.Message):
-    [thread] = [t for t in world.channel.threads if t.id == message.id]
-    return thread
-
-
-def feed(world: World):
-    return world.env.bot.get_cog("Feed")
-
-
-async def poll(world: World) -> None:
-    await world.env.advance_time(world.env.bot.services.settings.feed_poll_seconds)
-
-
-@pytest.fixture
-async def routed(world: World) -> World:
-    result = await world.admin.slash(world.channel, "feed set", channel=world.channel)
-    assert "now go to" in result.response.content
-    return world
-
-
-async def test_feed_set_needs_manage_server(world: World):
-    result = await world.staff.slash(world.channel, "feed set", channel=world.channel)
-    assert result.ephemeral and "Manage Server" in result.response.content
-    assert await feed(world).repo.routes() == []
+from tests.helpers import STAFF_ROBLOX_ID, World, card_for, feed, poll, thread_of
 
 
 async def test_new_ticket_gives_exactly_one_card(routed: World):
@@ -151,81 +120,6 @@ async def test_crash_between_posting_a_card_and_recording_it(routed: World, make
     assert (await repo.card(guild_id=w.guild.id, ticket_id=tid)).message_id == card.id
 
 
-async def test_crash_in_the_middle_of_a_poll(routed: World, make_bot):
-    w = routed
-    ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(3)]
-    # The process dies while handling the second ticket of the poll.
-    calls = {"n": 0}
-    original = feed(w).publisher.sync_ticket
-
-    async def flaky(ticket, *, config):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("simulated crash")
-        await original(ticket, config=config)
-
-    feed(w).publisher.sync_ticket = flaky
-    with pytest.raises(RuntimeError):
-        await feed(w).poll_once()
-    assert len(cards(w.channel)) == 1
-    await w.env.restart_bot(make_bot())
-    await poll(w)
-    await poll(w)
-    for tid in ids:
-        assert len(card_for(w.channel, tid)) == 1
-
-
-async def test_resolved_tickets_leave_the_scan_and_reopened_ones_come_back(routed: World):
-    w = routed
-    tid = w.fake.create_ticket()["TicketId"]
-    await poll(w)
-    w.fake.set_status(tid, "closed")
-    await feed(w).poll_once()  # fetched once, because it left the active lists
-    [card] = card_for(w.channel, tid)
-    assert {f.name: f.value for f in card.embeds[0].fields}["Status"] == "Closed"
-    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
-    assert card.embeds[0].colour == discord.Colour.dark_grey()
-    before = len(w.fake.requests)
-    await feed(w).poll_once()
-    assert not [r for r in w.fake.requests[before:] if r.path.startswith("/tickets/get/")]
-    w.fake.set_status(tid, "open")
-    await feed(w).poll_once()
-    [card] = card_for(w.channel, tid)
-    assert {f.name: f.value for f in card.embeds[0].fields}["Status"] == "Open"
-
-
-async def test_card_buttons_act_and_update_the_card_at_once(routed: World):
-    w = routed
-    await w.link(w.staff)
-    tid = w.fake.create_ticket()["TicketId"]
-    await poll(w)
-    [card] = card_for(w.channel, tid)
-    result = await w.staff.click(card, label="Claim")
-    assert result.ephemeral and "Ticket claimed successfully" in result.response.content
-    [card] = card_for(w.channel, tid)
-    assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
-    result = await w.staff.click(card, label="Resolve")
-    assert "Status changed to resolved" in result.response.content
-    [card] = card_for(w.channel, tid)
-    assert [c.label for row in card.components for c in row.children] == ["Unclaim", "Reply", "Reopen", "Close"]
-    result = await w.staff.click(card, label="Close")
-    [card] = card_for(w.channel, tid)
-    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
-    result = await w.staff.click(card, label="Reopen")
-    assert "Status changed to open" in result.response.content
-
-
-async def test_unlinked_click_is_refused_without_api_call(routed: World):
-    w = routed
-    tid = w.fake.create_ticket()["TicketId"]
-    await poll(w)
-    [card] = card_for(w.channel, tid)
-    before = len(w.fake.requests)
-    result = await w.player_fan.click(card, label="Claim")
-    assert result.ephemeral and "/staff link" in result.response.content
-    assert [r for r in w.fake.requests[before:] if r.method == "POST"] == []
-
-
 async def test_transfer_moves_the_card_to_the_other_route(routed: World):
     w = routed
     mods = w.guild.create_text_channel("mod-tickets")
@@ -303,77 +197,6 @@ async def test_hostile_text_pings_no_one_and_fits_every_limit(routed: World):
     assert shown.response.embeds
 
 
-async def test_autocomplete_limits_and_order(routed: World):
-    w = routed
-    await w.link(w.staff)
-    ids = [w.fake.create_ticket(subject=("Long subject " * 20) + str(i))["TicketId"] for i in range(30)]
-    w.fake.claim(ids[3], STAFF_ROBLOX_ID)
-    empty = w.fake.create_ticket(subject="   ")["TicketId"]
-    await poll(w)
-    choices = await w.staff.autocomplete(w.channel, "reply", "ticket_id", "")
-    assert 1 <= len(choices) <= 25
-    assert all(1 <= len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
-    assert choices[0]["value"] == ids[3]  # the caller's claimed ticket first
-    only = await w.staff.autocomplete(w.channel, "reply", "ticket_id", empty)
-    assert [c["value"] for c in only] == [empty] and "(no subject)" in only[0]["name"]
-    # Inside a ticket's thread, that ticket comes first.
-    w.fake.author_message(ids[7], "hi")
-    await poll(w)
-    [card] = card_for(w.channel, ids[7])
-    inside = await w.staff.autocomplete(thread_of(w, card), "reply", "ticket_id", "")
-    assert inside[0]["value"] == ids[7]
-
-
-async def test_feed_show_reports_a_channel_the_bot_cannot_post_in(world: World):
-    w = world
-    locked = w.guild.create_text_channel(
-        "locked", overwrites={w.guild.me: discord.PermissionOverwrite(send_messages=False)}
-    )
-    await w.env.settle()
-    result = await w.admin.slash(w.channel, "feed set", channel=locked)
-    assert "missing **Send Messages**" in result.response.content
-    first = w.fake.create_ticket()["TicketId"]
-    await poll(w)
-    shown = await w.staff.slash(w.channel, "feed show")
-    value = shown.response.embeds[0].fields[0].value
-    assert "missing **Send Messages**" in value and "Last problem" in value
-    later = []
-    for i in range(3):  # more tickets keep arriving while the channel is broken
-        later.append(w.fake.create_ticket(subject=f"later {i}")["TicketId"])
-        await poll(w)
-    posts = [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{locked.id}/messages"]
-    assert len(posts) == 1  # one refused request, not one per ticket and poll: no retry storm
-
-    # An admin fixes it by pointing the route at a channel the bot can use: every waiting ticket gets its card.
-    await w.admin.slash(w.channel, "feed set", channel=w.channel)
-    await poll(w)
-    for tid in [first, *later]:
-        assert len(card_for(w.channel, tid)) == 1
-
-
-async def test_cards_missing_after_a_restart_are_backfilled(routed: World, make_bot):
-    w = routed
-    tid = w.fake.create_ticket()["TicketId"]
-    await poll(w)
-    [card] = card_for(w.channel, tid)
-    await card.delete()
-    await w.env.bot.services.db.execute("DELETE FROM cards")  # as if the card was lost with no change on Series
-    await w.env.restart_bot(make_bot())
-    await poll(w)
-    assert len(card_for(w.channel, tid)) == 1
-
-
-async def test_deleted_card_is_recreated(routed: World):
-    w = routed
-    tid = w.fake.create_ticket()["TicketId"]
-    await poll(w)
-    [card] = card_for(w.channel, tid)
-    await card.delete()
-    w.fake.author_message(tid, "still there?")
-    await poll(w)
-    assert len(card_for(w.channel, tid)) == 1
-
-
 async def test_locked_thread_is_skipped_quietly_and_the_rest_goes_on(routed: World, caplog):
     w = routed
     tid = w.fake.create_ticket()["TicketId"]
@@ -429,38 +252,6 @@ async def test_a_stale_copy_never_overwrites_a_newer_card(routed: World):
     assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
 
 
-async def test_any_poll_failure_backs_off_instead_of_spinning(routed: World):
-    w = routed
-    calls = {"n": 0}
-
-    async def broken(*args, **kwargs):
-        calls["n"] += 1
-        raise RuntimeError("discord or database trouble")
-
-    feed(w).poller.poll = broken
-    for _ in range(6):  # 90 s: failures at 15 s and 45 s (30 s back-off), then a 60 s back-off
-        await poll(w)
-    assert calls["n"] == 2 and feed(w)._failures == 2
-
-
-async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
-    w = routed
-    tid = w.fake.create_ticket()["TicketId"]
-    await poll(w)
-    pings = len(
-        [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{w.channel.id}/messages"]
-    )
-    [card] = card_for(w.channel, tid)
-    mods = w.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
-    mod = w.guild.add_member(w.env.create_user("mod"), roles=[mods])
-    await w.env.settle()
-    await mod.delete(card)  # someone tidies the channel; Series has no change to report
-    await w.env.settle()
-    [again] = card_for(w.channel, tid)
-    assert again.id != card.id and not again.content  # recreated, and nobody pinged again
-    assert pings >= 1
-
-
 async def test_crash_between_marking_and_posting_a_thread_message(routed: World):
     w = routed
     tid = w.fake.create_ticket()["TicketId"]
@@ -477,7 +268,6 @@ async def test_crash_between_marking_and_posting_a_thread_message(routed: World)
 
 
 async def test_concurrent_syncs_of_one_ticket_post_once(routed: World):
-    import asyncio
 
     w = routed
     tid = w.fake.create_ticket()["TicketId"]

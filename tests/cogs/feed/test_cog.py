@@ -1,0 +1,171 @@
+"""The feed's commands, poll loop and listeners, through the real bot in SimCord."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+
+from tests.helpers import World, card_for, cards, feed, poll
+
+
+async def test_feed_set_needs_manage_server(world: World):
+    result = await world.staff.slash(world.channel, "feed set", channel=world.channel)
+    assert result.ephemeral and "Manage Server" in result.response.content
+    assert await feed(world).repo.routes() == []
+
+
+async def test_crash_in_the_middle_of_a_poll(routed: World, make_bot):
+    w = routed
+    ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(3)]
+    # The process dies while handling the second ticket of the poll.
+    calls = {"n": 0}
+    original = feed(w).publisher.sync_ticket
+
+    async def flaky(ticket, *, config):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("simulated crash")
+        await original(ticket, config=config)
+
+    feed(w).publisher.sync_ticket = flaky
+    with pytest.raises(RuntimeError):
+        await feed(w).poll_once()
+    assert len(cards(w.channel)) == 1
+    await w.env.restart_bot(make_bot())
+    await poll(w)
+    await poll(w)
+    for tid in ids:
+        assert len(card_for(w.channel, tid)) == 1
+
+
+async def test_resolved_tickets_leave_the_scan_and_reopened_ones_come_back(routed: World):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    w.fake.set_status(tid, "closed")
+    await feed(w).poll_once()  # fetched once, because it left the active lists
+    [card] = card_for(w.channel, tid)
+    assert {f.name: f.value for f in card.embeds[0].fields}["Status"] == "Closed"
+    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
+    assert card.embeds[0].colour == discord.Colour.dark_grey()
+    before = len(w.fake.requests)
+    await feed(w).poll_once()
+    assert not [r for r in w.fake.requests[before:] if r.path.startswith("/tickets/get/")]
+    w.fake.set_status(tid, "open")
+    await feed(w).poll_once()
+    [card] = card_for(w.channel, tid)
+    assert {f.name: f.value for f in card.embeds[0].fields}["Status"] == "Open"
+
+
+async def test_card_buttons_act_and_update_the_card_at_once(routed: World):
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    result = await w.staff.click(card, label="Claim")
+    assert result.ephemeral and "Ticket claimed successfully" in result.response.content
+    [card] = card_for(w.channel, tid)
+    assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
+    result = await w.staff.click(card, label="Resolve")
+    assert "Status changed to resolved" in result.response.content
+    [card] = card_for(w.channel, tid)
+    assert [c.label for row in card.components for c in row.children] == ["Unclaim", "Reply", "Reopen", "Close"]
+    result = await w.staff.click(card, label="Close")
+    [card] = card_for(w.channel, tid)
+    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
+    result = await w.staff.click(card, label="Reopen")
+    assert "Status changed to open" in result.response.content
+
+
+async def test_unlinked_click_is_refused_without_api_call(routed: World):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    before = len(w.fake.requests)
+    result = await w.player_fan.click(card, label="Claim")
+    assert result.ephemeral and "/staff link" in result.response.content
+    assert [r for r in w.fake.requests[before:] if r.method == "POST"] == []
+
+
+async def test_feed_show_reports_a_channel_the_bot_cannot_post_in(world: World):
+    w = world
+    locked = w.guild.create_text_channel(
+        "locked", overwrites={w.guild.me: discord.PermissionOverwrite(send_messages=False)}
+    )
+    await w.env.settle()
+    result = await w.admin.slash(w.channel, "feed set", channel=locked)
+    assert "missing **Send Messages**" in result.response.content
+    first = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    shown = await w.staff.slash(w.channel, "feed show")
+    value = shown.response.embeds[0].fields[0].value
+    assert "missing **Send Messages**" in value and "Last problem" in value
+    later = []
+    for i in range(3):  # more tickets keep arriving while the channel is broken
+        later.append(w.fake.create_ticket(subject=f"later {i}")["TicketId"])
+        await poll(w)
+    posts = [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{locked.id}/messages"]
+    assert len(posts) == 1  # one refused request, not one per ticket and poll: no retry storm
+
+    # An admin fixes it by pointing the route at a channel the bot can use: every waiting ticket gets its card.
+    await w.admin.slash(w.channel, "feed set", channel=w.channel)
+    await poll(w)
+    for tid in [first, *later]:
+        assert len(card_for(w.channel, tid)) == 1
+
+
+async def test_cards_missing_after_a_restart_are_backfilled(routed: World, make_bot):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    await card.delete()
+    await w.env.bot.services.db.execute("DELETE FROM cards")  # as if the card was lost with no change on Series
+    await w.env.restart_bot(make_bot())
+    await poll(w)
+    assert len(card_for(w.channel, tid)) == 1
+
+
+async def test_deleted_card_is_recreated(routed: World):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    await card.delete()
+    w.fake.author_message(tid, "still there?")
+    await poll(w)
+    assert len(card_for(w.channel, tid)) == 1
+
+
+async def test_any_poll_failure_backs_off_instead_of_spinning(routed: World):
+    w = routed
+    calls = {"n": 0}
+
+    async def broken(*args, **kwargs):
+        calls["n"] += 1
+        raise RuntimeError("discord or database trouble")
+
+    feed(w).poller.poll = broken
+    for _ in range(6):  # 90 s: failures at 15 s and 45 s (30 s back-off), then a 60 s back-off
+        await poll(w)
+    assert calls["n"] == 2 and feed(w)._failures == 2
+
+
+async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    pings = len(
+        [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{w.channel.id}/messages"]
+    )
+    [card] = card_for(w.channel, tid)
+    mods = w.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
+    mod = w.guild.add_member(w.env.create_user("mod"), roles=[mods])
+    await w.env.settle()
+    await mod.delete(card)  # someone tidies the channel; Series has no change to report
+    await w.env.settle()
+    [again] = card_for(w.channel, tid)
+    assert again.id != card.id and not again.content  # recreated, and nobody pinged again
+    assert pings >= 1

@@ -1,0 +1,24 @@
+"""Admin commands are checked when they run, for every admin command, whatever Discord's defaults say."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import World
+
+ADMIN_COMMANDS = [
+    ("staff list", {}),
+    ("staff unlink", {"member": "staff"}),
+    ("staff link", {"member": "staff", "roblox_user_id": "123"}),
+    ("feed set", {"channel": "channel"}),
+    ("feed remove", {}),
+]
+
+
+@pytest.mark.parametrize(("command", "options"), ADMIN_COMMANDS, ids=[c for c, _ in ADMIN_COMMANDS])
+async def test_members_without_manage_server_are_refused(world: World, command, options):
+    resolved = {k: getattr(world, v) if v in ("staff", "channel") else v for k, v in options.items()}
+    result = await world.staff.slash(world.channel, command, **resolved)
+    assert result.ephemeral and "Manage Server" in result.response.content
+    assert await world.bot.services.links.list(guild_id=world.guild.id) == []
+    assert await world.bot.services.feed.routes() == []
