@@ -144,7 +144,10 @@ class Config:
         token = required("DISCORD_TOKEN", "your bot's token from the Discord Developer Portal")
         api_key = required("SERIES_API_KEY", "your workspace's Series API key")
 
-        url = web_address("SERIES_API_URL", DEFAULT_API_URL)
+        url = get("SERIES_API_URL") or DEFAULT_API_URL
+        if not url.startswith(("https://", "http://")):
+            problems.append(f"SERIES_API_URL must start with https:// or http://, got {url!r}.")
+        url = url.rstrip("/")
 
         database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
 

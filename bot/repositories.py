@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
 from .database import Database
 
 __all__ = (
@@ -20,8 +18,6 @@ __all__ = (
     "MetaRepo",
     "Reply",
     "ReplyRepo",
-    "RobloxUserRecord",
-    "RobloxUserRepo",
     "Route",
     "SeenTicket",
     "StaffLink",
@@ -430,7 +426,7 @@ class RobloxUserRepo:
     async def get(self, *, user_id: int) -> RobloxUserRecord | None:
         """The stored row for ``user_id``, or None if the bot never heard of it."""
         row = await self.db.fetchone("SELECT * FROM roblox_users WHERE id = ?", (user_id,))
-        return _roblox_user(row) if row else None
+        return RobloxUserRecord(**(dict(row) | {"missing": bool(row["missing"])})) if row else None
 
     async def save(self, *, user_id: int, name: str, display_name: str, fetched_at: str) -> None:
         """Store (or refresh) a user's names as Roblox just gave them."""
@@ -483,5 +479,4 @@ class RobloxUserRepo:
         return [int(r[0]) for r in rows]
 
 
-def _roblox_user(row: aiosqlite.Row) -> RobloxUserRecord:
-    return RobloxUserRecord(**(dict(row) | {"missing": bool(row["missing"])}))
+__all__ += ("RobloxUserRecord", "RobloxUserRepo")  # appended here, like the classes, to merge cleanly

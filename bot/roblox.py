@@ -63,6 +63,7 @@ DEFAULT_DEADLINE = 2.0  # seconds per call; Discord drops an interaction not ans
 BACKGROUND_DEADLINE = 10.0  # seconds per call when no one is waiting (filling in names)
 HEADSHOT_BATCH = 100  # ids per thumbnails request
 HEADSHOT_SIZE = "150x150"
+MAX_QUERY_LENGTH = 500  # longer text is no username, id or profile link; don't run regexes over pages of it
 
 _USERNAME = re.compile(r"[A-Za-z0-9_]{3,20}")
 # A roblox.com address anywhere in the text: any subdomain (www., web., m.), any scheme, or none.
@@ -132,6 +133,8 @@ def parse_user_query(text: str) -> UserQuery:
     can't be any of these, with a message saying what would work.
     """
     cleaned = text.strip().strip("<>").strip()
+    if len(cleaned) > MAX_QUERY_LENGTH:
+        raise RobloxUserNotFound("That is too long for a Roblox username, profile link or user id.")
     match = _ROBLOX_URL.search(cleaned)
     if match is not None:
         return _from_link(match.group("rest") or "", text)

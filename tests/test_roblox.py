@@ -138,6 +138,7 @@ def test_ids_and_usernames(text, query):
         ("https://roblox.com.evil.example/users/1/profile", "Only roblox.com profile links"),
         ("https://example.com/users/1/profile", "Only roblox.com profile links"),
         ("www.example.com", "Only roblox.com profile links"),
+        ("https://www.roblox.com/users/1/profile?" + "a" * 600, "too long"),
     ],
 )
 def test_text_that_names_nobody(text, says):
