@@ -203,7 +203,7 @@ class FakeRoblox(FakeService):
             raise FakeHttpError(400, MSG_INVALID_IDS, code=4)
         if len(raw_ids) > MAX_IDS:
             raise FakeHttpError(400, MSG_TOO_MANY_IDS, code=1)
-        size = request.query.get("size", "30x30")  # ASSUMPTION: Roblox's own default size is not valid here
+        size = request.query.get("size", "48x48")  # ASSUMPTION: the default when no size is given
         if size not in HEADSHOT_SIZES:
             raise FakeHttpError(400, MSG_INVALID_SIZE, code=3)
         image_format = request.query.get("format", "Png")

@@ -295,3 +295,8 @@ async def test_cli_quiet(session):
     async with running_cli("fakes.roblox", "-q") as cli:
         assert (await get(session, f"{cli.url}/v1/users/987654321"))[0] == 200
         assert not any("/v1/users" in line for line in await cli.stop())
+
+
+async def test_headshot_defaults(session, fake):
+    status, body, _ = await get(session, f"{fake.url}/v1/users/avatar-headshot", userIds="987654321")
+    assert status == 200 and "/48/48/" in body["data"][0]["imageUrl"] and "-Png/" in body["data"][0]["imageUrl"]
