@@ -14,8 +14,14 @@ from urllib.parse import quote
 __all__ = ("Config", "ConfigError", "Secret")
 
 DEFAULT_API_URL = "https://api.series.hr"
+DEFAULT_ROBLOX_USERS_URL = "https://users.roblox.com"
+DEFAULT_ROBLOX_THUMBNAILS_URL = "https://thumbnails.roblox.com"
+DEFAULT_BLOXLINK_API_URL = "https://api.blox.link"
+DEFAULT_ROVER_API_URL = "https://registry.rover.link"
 DEFAULT_DATABASE_PATH = "data/bot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_ON = ("on", "true", "yes", "1")
+_OFF = ("off", "false", "no", "0")
 
 
 class Secret:
@@ -72,6 +78,13 @@ class Config:
     discord_guild_id: int | None = None
     feed_poll_seconds: float = 15.0
     log_level: str = "INFO"
+    roblox_users_url: str = DEFAULT_ROBLOX_USERS_URL
+    roblox_thumbnails_url: str = DEFAULT_ROBLOX_THUMBNAILS_URL
+    bloxlink_api_key: Secret | None = field(default=None, repr=False)
+    bloxlink_api_url: str = DEFAULT_BLOXLINK_API_URL
+    rover_api_key: Secret | None = field(default=None, repr=False)
+    rover_api_url: str = DEFAULT_ROVER_API_URL
+    self_link: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -106,6 +119,27 @@ class Config:
                 return default
             return value
 
+        def optional_secret(key: str) -> Secret | None:
+            value = get(key)
+            return Secret(value) if value is not None else None
+
+        def web_address(key: str, default: str) -> str:
+            value = get(key) or default
+            if not value.startswith(("https://", "http://")):
+                problems.append(f"{key} must start with https:// or http://, got {value!r}.")
+            return value.rstrip("/")
+
+        def switch(key: str, default: bool) -> bool:
+            raw = get(key)
+            if raw is None:
+                return default
+            if raw.lower() in _ON:
+                return True
+            if raw.lower() in _OFF:
+                return False
+            problems.append(f"{key} must be on or off, got {raw!r}.")
+            return default
+
         token = required("DISCORD_TOKEN", "your bot's token from the Discord Developer Portal")
         api_key = required("SERIES_API_KEY", "your workspace's Series API key")
 
@@ -137,6 +171,14 @@ class Config:
             problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
             level = "INFO"
 
+        roblox_users_url = web_address("ROBLOX_USERS_URL", DEFAULT_ROBLOX_USERS_URL)
+        roblox_thumbnails_url = web_address("ROBLOX_THUMBNAILS_URL", DEFAULT_ROBLOX_THUMBNAILS_URL)
+        bloxlink_api_key = optional_secret("BLOXLINK_API_KEY")
+        bloxlink_api_url = web_address("BLOXLINK_API_URL", DEFAULT_BLOXLINK_API_URL)
+        rover_api_key = optional_secret("ROVER_API_KEY")
+        rover_api_url = web_address("ROVER_API_URL", DEFAULT_ROVER_API_URL)
+        self_link = switch("SELF_LINK", True)
+
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -149,10 +191,18 @@ class Config:
             discord_guild_id=guild_id,
             feed_poll_seconds=poll,
             log_level=level,
+            roblox_users_url=roblox_users_url,
+            roblox_thumbnails_url=roblox_thumbnails_url,
+            bloxlink_api_key=bloxlink_api_key,
+            bloxlink_api_url=bloxlink_api_url,
+            rover_api_key=rover_api_key,
+            rover_api_url=rover_api_url,
+            self_link=self_link,
         )
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for the log redaction filter."""
-        values = [s.reveal() for s in (self.discord_token, self.series_api_key) if s.reveal()]
-        # The key also travels URL-encoded (check-key puts it in the path).
+        keys = (self.discord_token, self.series_api_key, self.bloxlink_api_key, self.rover_api_key)
+        values = [s.reveal() for s in keys if s is not None and s.reveal()]
+        # The Series key also travels URL-encoded (check-key puts it in the path).
         return tuple(dict.fromkeys([*values, *(quote(v, safe="") for v in values)]))

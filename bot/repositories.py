@@ -21,6 +21,8 @@ __all__ = (
     "MetaRepo",
     "Reply",
     "ReplyRepo",
+    "RobloxUserRecord",
+    "RobloxUserRepo",
     "Route",
     "SeenTicket",
     "StaffLink",
@@ -409,3 +411,85 @@ class AuditRepo:
             (guild_id, ticket_id, limit),
         )
         return [AuditEntry(**_fields(r)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RobloxUserRecord:
+    """What the bot last learned about a Roblox id. ``name`` is None until Roblox has told us."""
+
+    id: int
+    name: str | None
+    display_name: str | None
+    headshot_url: str | None
+    fetched_at: str | None
+    headshot_fetched_at: str | None
+    missing: bool
+
+
+class RobloxUserRepo:
+    """The Roblox name cache: id → username, display name and headshot, with when each was fetched.
+
+    Times are ISO-8601 strings passed in by the caller (``RobloxDirectory`` has an injectable clock).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, *, user_id: int) -> RobloxUserRecord | None:
+        """The stored row for ``user_id``, or None if the bot never heard of it."""
+        row = await self.db.fetchone("SELECT * FROM roblox_users WHERE id = ?", (user_id,))
+        if row is None:
+            return None
+        fields = _fields(row)
+        fields["missing"] = bool(fields["missing"])
+        return RobloxUserRecord(**fields)
+
+    async def save(self, *, user_id: int, name: str, display_name: str, fetched_at: str) -> None:
+        """Store (or refresh) a user's names as Roblox just gave them."""
+        await self.db.execute(
+            """
+            INSERT INTO roblox_users (id, name, display_name, fetched_at, missing) VALUES (?, ?, ?, ?, 0)
+            ON CONFLICT (id) DO UPDATE SET
+                name = excluded.name, display_name = excluded.display_name, fetched_at = excluded.fetched_at,
+                missing = 0
+            """,
+            (user_id, name, display_name, fetched_at),
+        )
+
+    async def save_headshot(self, *, user_id: int, headshot_url: str | None, fetched_at: str) -> None:
+        """Store the headshot (None: Roblox had no finished image), keeping any names already known."""
+        await self.db.execute(
+            """
+            INSERT INTO roblox_users (id, headshot_url, headshot_fetched_at) VALUES (?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                headshot_url = excluded.headshot_url, headshot_fetched_at = excluded.headshot_fetched_at
+            """,
+            (user_id, headshot_url, fetched_at),
+        )
+
+    async def mark_missing(self, *, user_id: int, fetched_at: str) -> None:
+        """Roblox says there is no such user: stop asking. Names learned earlier are kept, as history."""
+        await self.db.execute(
+            """
+            INSERT INTO roblox_users (id, fetched_at, missing) VALUES (?, ?, 1)
+            ON CONFLICT (id) DO UPDATE SET fetched_at = excluded.fetched_at, missing = 1
+            """,
+            (user_id, fetched_at),
+        )
+
+    async def note(self, *, user_id: int) -> None:
+        """Remember an id whose name is not known yet (Roblox was down), so it is filled in later."""
+        await self.db.execute("INSERT INTO roblox_users (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (user_id,))
+
+    async def unknown(self, *, limit: int) -> list[int]:
+        """Up to ``limit`` ids still without a name: noted ones, and linked staff never looked up at all."""
+        rows = await self.db.fetchall(
+            """
+            SELECT id FROM roblox_users WHERE name IS NULL AND missing = 0
+            UNION
+            SELECT roblox_user_id FROM staff_links WHERE roblox_user_id NOT IN (SELECT id FROM roblox_users)
+            ORDER BY 1 LIMIT ?
+            """,
+            (limit,),
+        )
+        return [int(r[0]) for r in rows]

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.repositories import MetaRepo, ReplyRepo, StaffLinkRepo
+from bot.repositories import MetaRepo, ReplyRepo, RobloxUserRepo, StaffLinkRepo
 
 
 async def test_links(db):
@@ -54,3 +54,49 @@ async def test_meta(db):
     await meta.set("k", "1")
     await meta.set("k", "2")
     assert await meta.get("k") == "2"
+
+
+async def test_roblox_user_cache(db):
+    repo = RobloxUserRepo(db)
+    assert await repo.get(user_id=1) is None
+    await repo.save(user_id=1, name="staff123", display_name="Staff Member", fetched_at="2026-01-01T00:00:00.000Z")
+    await repo.save_headshot(user_id=1, headshot_url="https://tr.rbxcdn.com/a", fetched_at="2026-01-02T00:00:00.000Z")
+    row = await repo.get(user_id=1)
+    assert (row.name, row.display_name, row.headshot_url, row.missing) == (
+        "staff123",
+        "Staff Member",
+        "https://tr.rbxcdn.com/a",
+        False,
+    )
+    assert (row.fetched_at, row.headshot_fetched_at) == ("2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z")
+    # A refresh of the names keeps the headshot; a headshot for an unknown id makes a row without a name.
+    await repo.save(user_id=1, name="staff124", display_name="Renamed", fetched_at="2026-02-01T00:00:00.000Z")
+    assert (await repo.get(user_id=1)).headshot_url == "https://tr.rbxcdn.com/a"
+    await repo.save_headshot(user_id=2, headshot_url=None, fetched_at="2026-02-01T00:00:00.000Z")
+    assert (await repo.get(user_id=2)).name is None
+
+
+async def test_roblox_ids_without_a_name(db):
+    repo = RobloxUserRepo(db)
+    links = StaffLinkRepo(db)
+    await links.link(guild_id=1, member_id=10, roblox_user_id=30, linked_by=1)  # linked, never looked up
+    await links.link(guild_id=1, member_id=11, roblox_user_id=40, linked_by=1)
+    await links.link(guild_id=2, member_id=12, roblox_user_id=40, linked_by=1)  # twice: listed once
+    await repo.save(user_id=40, name="known", display_name="Known", fetched_at="2026-01-01T00:00:00.000Z")
+    await repo.note(user_id=20)  # Roblox was down when it was linked
+    await repo.note(user_id=20)
+    await repo.mark_missing(user_id=50, fetched_at="2026-01-01T00:00:00.000Z")  # Roblox: no such user
+    assert await repo.unknown(limit=10) == [20, 30]
+    assert await repo.unknown(limit=1) == [20]
+    await repo.save(user_id=20, name="filled", display_name="Filled", fetched_at="2026-01-01T00:00:00.000Z")
+    assert await repo.unknown(limit=10) == [30]
+    await repo.mark_missing(user_id=40, fetched_at="2026-01-02T00:00:00.000Z")
+    row = await repo.get(user_id=40)
+    assert row.missing and row.name == "known"  # kept as history
+    await repo.note(user_id=40)
+    assert (await repo.get(user_id=40)).missing  # noting never clears what is known
+
+
+async def test_roblox_ids_must_be_positive(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        await RobloxUserRepo(db).note(user_id=0)
