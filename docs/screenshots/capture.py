@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import sys
 import tempfile
 import time
@@ -50,6 +51,9 @@ WAIT = 30.0
 
 # Roblox staff ids known to the fake Series (fakes.series.DEFAULT_STAFF) and the Discord members linked to them.
 STAFF = {"jordan": 987654321, "amy": 111111111, "bob": 555555555}
+MENTION_EVERYONE = 1 << 17
+USER_MENTION = re.compile(r"<@!?(\d+)>")
+ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
 # --------------------------------------------------------------------------------------------- the virtual clock
@@ -113,7 +117,7 @@ class World:
         """``/command`` typed by ``user``; returns once the bot's (last) answer is there."""
         handle = await self.discord.slash(self.guild, channel or self.channel, self.users[user], command, options or {})
         await handle.final_message(timeout=WAIT)
-        self._remember(handle, {"type": "command", "name": f"/{command}", "user": self.name(self.users[user])})
+        self._remember(handle, {"type": "command", "name": f"/{command}", **self._who(user)})
         return handle
 
     async def click(self, user: str, message: Json, label: str) -> InteractionHandle:
@@ -125,16 +129,18 @@ class World:
             for c in row.get("components", [])
             if c.get("label") == label
         )
-        handle = await self.discord.click(
+        return await self.discord.click(
             self.guild, int(message["channel_id"]), self.users[user], int(message["id"]), custom_id
         )
-        return handle
 
     async def answer(self, handle: InteractionHandle, user: str, source: Json) -> Json:
         """The visible answer to a click, remembered as a reply to the message whose button was pressed."""
         message = await handle.final_message(timeout=WAIT)
-        self._remember(handle, {"type": "component", "user": self.name(self.users[user]), "reply_to": source["id"]})
+        self._remember(handle, {"type": "component", **self._who(user), "reply_to": source["id"]})
         return message
+
+    def _who(self, user: str) -> Json:
+        return {"user": self.name(self.users[user]), "user_id": str(self.users[user])}
 
     def _remember(self, handle: InteractionHandle, header: Json) -> None:
         for message_id in [handle.original_id, *handle.followup_ids]:
@@ -160,7 +166,7 @@ class World:
     async def in_thread(self, thread_id: int, count: int) -> list[Json]:
         """The thread's messages once there are at least ``count``."""
         return await self.discord.wait_until(
-            lambda: (m if len(m := self.discord.messages(thread_id)) >= count else None),
+            lambda: m if len(m := self.discord.messages(thread_id)) >= count else None,
             WAIT,
             f"{count} messages in thread {thread_id}",
         )
@@ -191,29 +197,61 @@ class World:
             "content": message.get("content", ""),
             "embeds": message.get("embeds", []),
             "components": message.get("components", []),
+            **self.pings(message),
         }
         header = self.headers.get(message["id"])
         if header is not None:
             header = dict(header)
             if "reply_to" in header:
                 source = self.message(header["reply_to"])
-                header["reply_to"] = {"author": self.name(source["author"]["id"]), "bot": True, **_summary(source)}
+                header["reply_to"] = {
+                    "author": self.name(source["author"]["id"]),
+                    "author_id": source["author"]["id"],
+                    "bot": bool(source["author"].get("bot")),
+                    **_summary(source),
+                }
             shown["interaction"] = header
         thread = message.get("thread")
         if thread:
             shown["thread"] = {"name": thread["name"], "message_count": thread.get("message_count", 0)}
         return shown
 
+    def pings(self, message: Json) -> Json:
+        """Who Discord really pings with this message (it highlights the message for them): the mentions in the
+        content that ``allowed_mentions`` lets through, roles only if mentionable (or the bot may mention all).
+
+        Computed here rather than read from the fake's ``mentions``/``mention_roles``: the fake compares the ids
+        discord.py sends in ``allowed_mentions`` (integers) with the ids in the content (strings), so it never
+        records an allowed ping.
+        """
+        content = message.get("content") or ""
+        allowed = message.get("allowed_mentions")
+        parse = set(allowed.get("parse", [])) if allowed is not None else {"users", "roles", "everyone"}
+        users = {str(u) for u in (allowed or {}).get("users", [])}
+        roles = {str(r) for r in (allowed or {}).get("roles", [])}
+        can_ping_all = bool(self.discord.permissions(self.guild, int(self.discord.bot_user["id"])) & MENTION_EVERYONE)
+
+        def role_pings(role_id: str) -> bool:
+            if not ("roles" in parse or role_id in roles):
+                return False
+            role = self.discord.role(self.guild, int(role_id)) if int(role_id) in self.roles.values() else {}
+            return bool(role.get("mentionable")) or can_ping_all
+
+        return {
+            "mentions": [u for u in dict.fromkeys(USER_MENTION.findall(content)) if "users" in parse or u in users],
+            "mention_roles": [r for r in dict.fromkeys(ROLE_MENTION.findall(content)) if role_pings(r)],
+            "mention_everyone": "everyone" in parse and can_ping_all and ("@everyone" in content or "@here" in content),
+        }
+
     def names(self) -> Json:
         channels = {str(i): self.discord.channel(i)["name"] for i in self.channels.values()}
-        for parent in self.channels.values():
-            channels |= {t["id"]: t["name"] for t in self.discord.threads(parent)}
+        threads = {t["id"]: t["name"] for parent in self.channels.values() for t in self.discord.threads(parent)}
         roles = {}
         for role_id in self.roles.values():
             role = self.discord.role(self.guild, role_id)
             roles[str(role_id)] = {"name": role["name"], "color": role["color"]}
         users = {str(i): self.name(i) for i in [*self.users.values(), int(self.discord.bot_user["id"])]}
-        return {"users": users, "roles": roles, "channels": channels}
+        return {"users": users, "roles": roles, "channels": channels, "threads": threads}
 
 
 def _summary(message: Json) -> Json:
@@ -244,7 +282,9 @@ def scene(
         "messages": [world.shot(m) for m in messages],
     }
     if viewer:
-        result["viewer"] = viewer
+        viewer_id = world.users[viewer]
+        roles = world.discord.member(world.guild, viewer_id)["roles"]
+        result["viewer"] = {"id": str(viewer_id), "name": world.name(viewer_id), "roles": roles}
     if thread is not None:
         result["thread"] = world.discord.channel(thread)["name"]
     if modal is not None:
@@ -253,7 +293,7 @@ def scene(
 
 
 @contextlib.asynccontextmanager
-async def world(tmp: Path) -> AsyncIterator[World]:
+async def world(tmp: Path, settings: Json | None = None) -> AsyncIterator[World]:
     """A fresh server with staff, a bot process on its own database, both fakes on one virtual clock."""
     clock = Clock(START)
     fakes.discord._now = clock.iso  # edited_timestamp and thread times: virtual too (this process only)
@@ -262,6 +302,7 @@ async def world(tmp: Path) -> AsyncIterator[World]:
     channels = {name: int(discord.add_channel(guild, name)["id"]) for name in ("tickets", "mod-tickets", "staff-chat")}
     roles = {"Admins": int(discord.add_role(guild, "Admins", MANAGE_GUILD)["id"])}
     roles["Moderators"] = int(discord.add_role(guild, "Moderators")["id"])
+    discord._roles[guild][roles["Moderators"]]["mentionable"] = True  # as the README's setup asks, so the ping pings
     users = {name: int(discord.add_user(name.title())["id"]) for name in ("mia", *STAFF)}
     discord.add_member(guild, users["mia"], roles=[roles["Admins"], roles["Moderators"]])
     for name in STAFF:
@@ -279,6 +320,7 @@ async def world(tmp: Path) -> AsyncIterator[World]:
                 "DATABASE_PATH": str(tmp / "data" / "bot.db"),
                 "DISCORD_GUILD_ID": str(guild),
                 "FEED_POLL_SECONDS": str(POLL_SECONDS),
+                **(settings or {}),
             }
         )
         await discord.wait_for_connection(timeout=WAIT)
@@ -326,12 +368,17 @@ async def new_card(w: World, *, ping: bool = True, **ticket: Any) -> tuple[str, 
 # --------------------------------------------------------------------------------------------- the scenarios
 
 Scenario = Callable[[World], Awaitable[Json]]
-SCENARIOS: list[Scenario] = []
+SCENARIOS: list[tuple[Scenario, Json]] = []
 
 
-def scenario(fn: Scenario) -> Scenario:
-    SCENARIOS.append(fn)
-    return fn
+def scenario(fn: Scenario | None = None, **settings: Any) -> Any:
+    """Register a scene; ``settings`` override the bot's (``FEED_POLL_SECONDS=15`` for a scene that shows it)."""
+
+    def register(fn: Scenario) -> Scenario:
+        SCENARIOS.append((fn, settings))
+        return fn
+
+    return register(fn) if fn is not None else register
 
 
 @scenario
@@ -358,7 +405,7 @@ async def claimed(w: World) -> Json:
     w.clock.advance(95)
     handle = await w.click("jordan", card, "Claim")
     answer = await w.answer(handle, "jordan", card)
-    card = await w.card(ticket_id, where=lambda m: (m["embeds"][0].get("color") != card["embeds"][0].get("color")))
+    card = await w.card(ticket_id, where=lambda m: m["embeds"][0].get("color") != card["embeds"][0].get("color"))
     w.clock.advance(30)
     return scene(
         w,
@@ -440,7 +487,7 @@ async def ticket_show(w: World) -> Json:
     )
 
 
-@scenario
+@scenario(FEED_POLL_SECONDS="15")  # the default, since the answer shows it; this scene waits for no poll
 async def feed_show(w: World) -> Json:
     await w.slash("mia", "feed set", {"channel": w.channel, "ping_role": w.roles["Moderators"]})
     await w.slash(
@@ -449,7 +496,7 @@ async def feed_show(w: World) -> Json:
         {"channel": w.channels["mod-tickets"], "department": "Moderation Department"},
     )
     w.clock.advance(86400)
-    shown = await w.slash("mia", "feed show")
+    shown = await w.slash("mia", "feed show", channel=w.channels["staff-chat"])
     w.clock.advance(10)
     return scene(
         w,
@@ -504,13 +551,13 @@ def _buttons(message: Json) -> list[Json]:
 
 async def capture(only: set[str] | None) -> list[Json]:
     scenes = []
-    for fn in SCENARIOS:
+    for fn, settings in SCENARIOS:
         name = fn.__name__.replace("_", "-")
         if only and name not in only:
             continue
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix=f"screenshots-{name}-") as tmp:
-            async with world(Path(tmp)) as w:
+            async with world(Path(tmp), settings) as w:
                 result = await fn(w)
                 _check(w, result)
         scenes.append(result)
