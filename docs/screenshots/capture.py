@@ -542,6 +542,18 @@ async def reply_modal(w: World) -> Json:
     )
 
 
+@scenario
+async def resolved(w: World) -> Json:
+    ticket_id, card = await new_card(w)
+    w.clock.advance(300)
+    answer = await w.answer(await w.click("jordan", card, "Resolve"), "jordan", card)
+    card = await w.card(ticket_id, where=lambda m: any(c.get("label") == "Reopen" for c in _buttons(m)))
+    w.clock.advance(20)
+    return scene(
+        w, "resolved", "Jordan presses Resolve: the card turns green and offers Reopen", [card, answer], viewer="jordan"
+    )
+
+
 def _buttons(message: Json) -> list[Json]:
     return [c for row in message.get("components", []) for c in row.get("components", [])]
 

@@ -77,9 +77,9 @@ const OVERRIDES = {
 		.discord-replied-message-username { color: ${T.header}; opacity: 0.64; }
 		.discord-slash-command-name { color: ${T.link}; }`,
 	'discord-reply': `
-		:host { color: ${T.muted}; font-family: var(--font); white-space: nowrap; overflow: hidden; }
+		:host { color: ${T.muted}; font-family: var(--font); white-space: nowrap; min-width: 0; }
 		.discord-replied-message-username { color: ${T.header}; opacity: 0.64; }
-		.discord-replied-message-content { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+		.discord-replied-message-content { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
 		.discord-application-tag { background-color: ${T.primary}; font-size: 0.625rem; }`,
 	'discord-code': `
 		:host { background: none; font-family: var(--font-code); }
