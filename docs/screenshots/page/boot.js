@@ -30,6 +30,8 @@ const OVERRIDES = {
 		.discord-channel-header { min-height: 32px; padding: 8px 12px; font-weight: 600; color: ${T.header};
 			box-shadow: 0 1px 0 rgba(4,4,5,.2), 0 1.5px 0 rgba(6,6,7,.05), 0 2px 0 rgba(4,4,5,.05); }
 		.discord-channel-icon { color: #80848e; margin: 0 8px 0 4px; }
+		.discord-channel-name { min-width: 0; flex: 1 1 auto; overflow: hidden; text-overflow: ellipsis;
+			white-space: nowrap; }
 		::slotted(*:first-child) { margin-top: 1rem; }
 		::slotted(*:last-child) { margin-bottom: 1rem; }`,
 	'discord-message': `
@@ -40,15 +42,16 @@ const OVERRIDES = {
 		.discord-message-ephemeral-link { color: ${T.link} !important; font-weight: 400 !important; }
 		.discord-message-content { line-height: 1.375rem; }
 		.discord-author-avatar img { width: 40px; height: 40px; }
+		.discord-author-avatar, .discord-message-body-only-indent { flex-shrink: 0; }
 		:host([highlight]) { background-color: rgba(240, 177, 50, 0.08); }
 		:host([highlight])::before { background-color: #f0b132; }`,
 	'discord-author-info': `
-		.discord-author-username { color: ${T.header}; font-weight: 500; }
+		.discord-author-username { font-weight: 500; }
 		.discord-application-tag { background-color: ${T.primary}; font-weight: 500; font-size: 0.625rem;
 			height: 0.9375rem; margin-left: 0.25rem; vertical-align: 0.1rem; }`,
 	'discord-embed': `
 		:host { color: ${T.text}; font-size: 0.875rem; line-height: 1.125rem; margin-top: 2px; margin-bottom: 2px; }
-		.discord-left-border { background-color: ${T.tertiary}; }
+		:host(:not([color])) .discord-left-border { background-color: ${T.tertiary}; }
 		.discord-embed-wrapper { background-color: ${T.embed}; border: 0; max-width: 516px; }
 		.discord-embed-author { color: ${T.header}; font-size: 0.875rem; font-weight: 600; line-height: 1.375rem; }
 		.discord-embed-author .discord-author-image { width: 24px; height: 24px; }
@@ -70,8 +73,8 @@ const OVERRIDES = {
 		.destructive { background-color: ${T.danger}; }
 		.emoji { width: 1.125rem; height: 1.125rem; margin-right: 4px; }`,
 	'discord-mention': `
-		:host { color: #c9cdfb; background-color: rgba(88, 101, 242, 0.3); font-weight: 500; padding: 0 2px;
-			border-radius: 3px; white-space: nowrap; }`,
+		:host { font-weight: 500; padding: 0 2px; border-radius: 3px; white-space: nowrap; }
+		:host(:not([color])) { color: #c9cdfb; background-color: rgba(88, 101, 242, 0.3); }`,
 	'discord-command': `
 		:host { color: ${T.muted}; font-family: var(--font); }
 		.discord-replied-message-username { color: ${T.header}; opacity: 0.64; }
@@ -127,6 +130,12 @@ function theme() {
 		if (!css || !element.shadowRoot || themed.has(element)) continue;
 		const sheet = new CSSStyleSheet();
 		sheet.replaceSync(css);
+		// The components write most rules as ":host .class"; ours must win whatever their specificity.
+		for (const rule of sheet.cssRules) {
+			for (const name of [...(rule.style ?? [])]) {
+				rule.style.setProperty(name, rule.style.getPropertyValue(name), 'important');
+			}
+		}
 		element.shadowRoot.adoptedStyleSheets = [...element.shadowRoot.adoptedStyleSheets, sheet];
 		themed.add(element);
 	}
