@@ -7,8 +7,9 @@ Each message in a scene is a Discord API message payload as the bot sent it (``c
 ``flags`` (64: "Only you can see this") and optionally ``interaction`` (the slash command or the message whose
 button made this reply). A scene may show a ``thread`` (by name) instead of a channel, and a ``modal`` on top.
 The page is built from ``@skyra/discord-components-core`` (loaded from ./node_modules, no network), re-themed by
-``page/boot.js``, and shot with Debian's Chromium: a first pass measures the page's height, the second takes the
-picture at exactly that size. Dev-only; see README.md here.
+``page/boot.js``, and shot with Debian's Chromium (one headless browser for all pages, driven over its DevTools
+pipe): the viewport is set to the width, the page reports its height once it has settled, and the picture is
+taken at exactly that size. Dev-only; see README.md here.
 
 Scene file: ``{"scenes": [scene, ...]}`` (or a bare list), each scene::
 
