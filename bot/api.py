@@ -19,6 +19,7 @@ from urllib.parse import quote
 import aiohttp
 
 from .config import Secret
+from .headers import retry_after
 from .models import STATUSES, KeyInfo, Ticket, TicketConfig, TicketPage
 from .ratelimit import INTERACTIVE, RateLimiter
 
@@ -177,7 +178,7 @@ class SeriesClient:
                 if rate_limited >= self.max_rate_limit_retries:
                     raise SeriesRateLimited("Series is receiving too many requests right now.", status=429, code=429)
                 rate_limited += 1
-                pause = _retry_after(headers.get("Retry-After"))
+                pause = retry_after(headers.get("Retry-After"))
                 log.warning("Series rate limit hit on %s %s; pausing every request %.2fs", method, log_path, pause)
                 self.limiter.pause(pause)
                 continue
@@ -307,11 +308,3 @@ def _checked(ticket_id: str) -> str:
     if not is_ticket_id(ticket_id):
         raise ValueError(f"not a ticket id: {ticket_id[:40]!r}")
     return ticket_id
-
-
-def _retry_after(value: str | None) -> float:
-    try:
-        seconds = float(value) if value is not None else 1.0
-    except ValueError:
-        seconds = 1.0
-    return min(max(seconds, 0.1), 60.0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import aiohttp
 import pytest
@@ -194,6 +196,22 @@ async def test_429_pauses_everyone_and_retries(session, fake, retry_after):
     start = clock()
     await api.get_config()
     assert clock() - start >= (float(retry_after) if retry_after else 1.0)
+    assert fake.count("GET", "/tickets/config") == 2
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "at_least", "at_most"), [("date+5", 3.9, 5.1), ("nan", 1.0, 1.1), ("inf", 60.0, 60.1)]
+)
+async def test_429_pause_reads_every_form_of_retry_after(session, fake, retry_after, at_least, at_most):
+    """An HTTP-date is read as the time until it (not as 1 s), nan as the default pause (not none), inf clamped."""
+    if retry_after == "date+5":
+        retry_after = format_datetime(datetime.now(UTC) + timedelta(seconds=5), usegmt=True)
+    clock = FakeClock()
+    api = make_client(session, fake, clock=clock)
+    fake.fail_next("GET", r"^/tickets/config$", status=429, headers={"Retry-After": retry_after})
+    start = clock()
+    await api.get_config()
+    assert at_least <= clock() - start <= at_most
     assert fake.count("GET", "/tickets/config") == 2
 
 
