@@ -93,7 +93,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
             if args.track:
                 repo = FeedRepo(db)
                 began = time.monotonic()
-                while await repo.card_count() < args.track or len(await repo.seen()) < args.track:
+                while await repo.card_count() < args.track or await repo.seen_count() < args.track:
                     if time.monotonic() - began > 600:
                         raise TimeoutError("the feed did not track every ticket in 10 minutes")
                     await asyncio.sleep(0.5)
@@ -102,7 +102,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
                 out["rss_tracking_mb"] = rss_mb()
                 out["ticket_cache"] = len(bot.services.workspace.tickets)
                 out["cards"] = await repo.card_count()
-                out["feed_tickets"] = len(await repo.seen())
+                out["feed_tickets"] = await repo.seen_count()
                 out["stored_views"] = len(getattr(bot._connection._view_store, "_synced_message_views", {}))
                 out["cached_messages"] = len(bot.cached_messages)
             await bot.close()

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import yarl
 
 from .config import Secret
 from .headers import retry_after
@@ -188,7 +189,8 @@ class SeriesClient:
         self, method: str, path: str, json_body: dict[str, Any] | None, params: dict[str, str] | None
     ) -> tuple[int, Any, Any]:
         headers = {"apikey": self._api_key.reveal(), "Accept": "application/json"}
-        url = self.base_url + path
+        # The path is already encoded (``_segment``): yarl must not decode and normalise it again.
+        url = yarl.URL(self.base_url + path, encoded=True)
         try:
             async with self._session.request(
                 method,
@@ -277,7 +279,7 @@ class SeriesClient:
         return TicketPage.from_api(await self.request("GET", "/tickets/list", params=params, priority=priority))
 
     async def get_ticket(self, ticket_id: str, *, priority: int = INTERACTIVE) -> Ticket:
-        data = await self.request("GET", f"/tickets/get/{_checked(ticket_id)}", priority=priority)
+        data = await self.request("GET", f"/tickets/get/{_segment(ticket_id)}", priority=priority)
         return Ticket.from_api(data.get("Ticket") if isinstance(data, dict) else None)
 
     async def reply(self, ticket_id: str, *, content: str, staff_user_id: int) -> str:
@@ -298,13 +300,17 @@ class SeriesClient:
         return await self._action(ticket_id, "transfer", {"departmentId": department_id, "staffUserId": staff_user_id})
 
     async def _action(self, ticket_id: str, verb: str, body: dict[str, Any]) -> str:
-        data = await self.request("POST", f"/tickets/{_checked(ticket_id)}/{verb}", json_body=body)
+        data = await self.request("POST", f"/tickets/{_segment(ticket_id)}/{verb}", json_body=body)
         message = data.get("message") if isinstance(data, dict) else None
         return message if isinstance(message, str) else "Done."
 
 
-def _checked(ticket_id: str) -> str:
-    # Ticket ids go into the URL path; only the documented shapes may, so nothing typed can change the path.
-    if not is_ticket_id(ticket_id):
-        raise ValueError(f"not a ticket id: {ticket_id[:40]!r}")
-    return ticket_id
+def _segment(ticket_id: str) -> str:
+    """A ticket id as one encoded URL path segment, whatever it holds (docs/series-api.md#ticket-id-shape).
+
+    Ids that Series lists are data, not a format to enforce; what people type is checked by ``bot.validation``.
+    Every reserved character is percent-encoded, dots too, so neither ``/`` nor ``..`` can reach another endpoint.
+    """
+    if not ticket_id:
+        raise ValueError("a ticket id can't be empty")
+    return quote(ticket_id, safe="").replace(".", "%2E")

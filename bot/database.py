@@ -125,6 +125,11 @@ class Database:
         async with self._lock, self.conn.execute(sql, tuple(params)) as cur:
             return cur.lastrowid or 0
 
+    async def execute_count(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement (autocommit); return how many rows it changed."""
+        async with self._lock, self.conn.execute(sql, tuple(params)) as cur:
+            return cur.rowcount
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         async with self._lock, self.conn.execute(sql, tuple(params)) as cur:
             return await cur.fetchone()

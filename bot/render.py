@@ -21,6 +21,7 @@ __all__ = (
     "clip",
     "player_text",
     "preview",
+    "short_ref",
     "ticket_embed",
 )
 
@@ -70,6 +71,16 @@ def player_text(text: str, limit: int, *, placeholder: str = "*(empty)*") -> str
     if not text:
         return placeholder
     return clip(text, limit)
+
+
+def short_ref(ticket_id: str) -> str:
+    """A short handle people can say and type: ``TICKET-1749740440000-UJZD`` → ``#UJZD``.
+
+    The full id stays on the card; this is for titles, thread names and confirmations. Ids of another shape give
+    their last six characters.
+    """
+    tail = ticket_id.rsplit("-", 1)[-1] if ticket_id.startswith("TICKET-") else ticket_id[-6:]
+    return "#" + (tail or ticket_id or "?")
 
 
 def preview(text: str, limit: int = 100) -> str:

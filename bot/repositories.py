@@ -5,6 +5,7 @@ Methods are keyword-only, always use ``?`` parameters, and return dataclasses or
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -225,6 +226,7 @@ class Route:
     channel_id: int
     ping_role_id: int | None
     problem: str | None
+    primed_at: str | None = None  # when the first poll with this route ran (moving it keeps it; see 0007)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,9 +242,10 @@ class Card:
 @dataclass(frozen=True, slots=True)
 class SeenTicket:
     ticket_id: str
-    updated_at: str
+    updated_at: str  # "" until the feed has handled it
     status: str
     department: str
+    first_seen_at: str | None = None  # when the poller first listed it (the bot's clock)
 
 
 class FeedRepo:
@@ -287,28 +290,63 @@ class FeedRepo:
             )
         return [Route(**_fields(r)) for r in rows]
 
+    async def prime_routes(self, *, guild_id: int | None = None, department: str | None = None) -> int:
+        """Mark routes (all, or one) whose tickets have all been listed since they were set: tickets first seen
+        after this are new to them."""
+        if guild_id is None or department is None:
+            return await self.db.execute_count(
+                "UPDATE feed_routes SET primed_at = ? WHERE primed_at IS NULL", (utcnow(),)
+            )
+        return await self.db.execute_count(
+            "UPDATE feed_routes SET primed_at = ? WHERE primed_at IS NULL AND guild_id = ? AND department = ?",
+            (utcnow(), guild_id, department),
+        )
+
     async def set_problem(self, *, guild_id: int, department: str, problem: str | None) -> None:
         await self.db.execute(
             "UPDATE feed_routes SET problem = ? WHERE guild_id = ? AND department = ?", (problem, guild_id, department)
         )
 
     # the poller's memory
-    async def seen(self) -> dict[str, SeenTicket]:
-        rows = await self.db.fetchall("SELECT * FROM feed_tickets")
+    async def seen_many(self, ticket_ids: list[str]) -> dict[str, SeenTicket]:
+        """What was last handled of these tickets (one query, the ids passed as one JSON parameter)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM feed_tickets WHERE ticket_id IN (SELECT value FROM json_each(?))", (json.dumps(ticket_ids),)
+        )
         return {r["ticket_id"]: SeenTicket(**_fields(r)) for r in rows}
+
+    async def active_seen(self) -> list[SeenTicket]:
+        """Tickets last handled while open or in progress (uses the status index)."""
+        rows = await self.db.fetchall("SELECT * FROM feed_tickets WHERE status IN ('open', 'in-progress')")
+        return [SeenTicket(**_fields(r)) for r in rows]
+
+    async def seen_count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM feed_tickets")
+        return int(row[0]) if row else 0
 
     async def seen_one(self, ticket_id: str) -> SeenTicket | None:
         row = await self.db.fetchone("SELECT * FROM feed_tickets WHERE ticket_id = ?", (ticket_id,))
         return SeenTicket(**_fields(row)) if row else None
 
+    async def note_listed(self, tickets: list[tuple[str, str, str]]) -> None:
+        """Remember when each (ticket id, status, department) was first listed; known tickets are left alone."""
+        await self.db.execute(
+            """
+            INSERT OR IGNORE INTO feed_tickets (ticket_id, updated_at, status, department, first_seen_at)
+            SELECT json_extract(value, '$[0]'), '', json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?
+            FROM json_each(?)
+            """,
+            (utcnow(), json.dumps(tickets)),
+        )
+
     async def mark_seen(self, *, ticket_id: str, updated_at: str, status: str, department: str) -> None:
         await self.db.execute(
             """
-            INSERT INTO feed_tickets (ticket_id, updated_at, status, department) VALUES (?, ?, ?, ?)
+            INSERT INTO feed_tickets (ticket_id, updated_at, status, department, first_seen_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (ticket_id) DO UPDATE SET
                 updated_at = excluded.updated_at, status = excluded.status, department = excluded.department
             """,
-            (ticket_id, updated_at, status, department),
+            (ticket_id, updated_at, status, department, utcnow()),
         )
 
     # cards
@@ -357,6 +395,21 @@ class FeedRepo:
     async def card_count(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) FROM cards")
         return int(row[0]) if row else 0
+
+    # pings
+    async def pinged(self, *, guild_id: int, ticket_id: str, department: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM feed_pings WHERE guild_id = ? AND ticket_id = ? AND department = ?",
+            (guild_id, ticket_id, department),
+        )
+        return row is not None
+
+    async def mark_pinged(self, *, guild_id: int, ticket_id: str, department: str) -> None:
+        """Record a ping before it is made: a crash then costs at most a ping, never a second one."""
+        await self.db.execute(
+            "INSERT OR IGNORE INTO feed_pings (guild_id, ticket_id, department, pinged_at) VALUES (?, ?, ?, ?)",
+            (guild_id, ticket_id, department, utcnow()),
+        )
 
     # mirrored messages
     async def mirrored(self, *, guild_id: int, ticket_id: str) -> dict[str, bool]:

@@ -5,6 +5,7 @@ What a card needs is decided in ``plan.py``; posting cards and threads is ``publ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -16,14 +17,16 @@ from discord.ext import commands, tasks
 from bot.api import SeriesClient, SeriesError
 from bot.cache import ConfigCache, ThreadIndex, TicketCache
 from bot.checks import admin_only
-from bot.models import TicketConfig
+from bot.models import Ticket, TicketConfig
 from bot.poller import Poller
 from bot.ratelimit import BACKGROUND
-from bot.render import clip
 from bot.repositories import FeedRepo
 from bot.service import ReplySent, StaffActions
 
-from .publisher import DEFAULT_ROUTE, Publisher
+from .backoff import TicketBackoff
+from .publisher import DEFAULT_ROUTE, Publisher, TicketProblem
+from .report import RouteLine, TicketTrouble, feed_pages
+from .views import FeedPageButton, pager
 
 if TYPE_CHECKING:
     from bot.client import TicketBot
@@ -76,15 +79,22 @@ class Feed(commands.Cog):
         self.poll_seconds = poll_seconds
         self._failures = 0
         self._resume_at = 0.0
+        self.backoff = TicketBackoff(base=poll_seconds, clock=self._now)
         self.poll_loop.change_interval(seconds=poll_seconds)
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
 
     async def cog_load(self) -> None:
         self.threads.load(await self.repo.thread_tickets())
         self.publisher.backfill_guilds.update(route.guild_id for route in await self.repo.routes())
+        self.bot.add_dynamic_items(FeedPageButton)
         self.poll_loop.start()
 
     async def cog_unload(self) -> None:
         self.poll_loop.cancel()
+        self.bot.remove_dynamic_items(FeedPageButton)
 
     # -- polling ---------------------------------------------------------------------------------------------
 
@@ -112,17 +122,43 @@ class Feed(commands.Cog):
         await self.bot.wait_until_ready()
 
     async def poll_once(self) -> int:
-        """One poll: returns how many changed tickets were handled."""
+        """One poll: returns how many changed tickets were shown. A ticket that fails waits on its own back-off;
+        the others go on in the same poll."""
         routes = await self.repo.routes()
-        result = await self.poller.poll(details=bool(routes))
+        result = await self.poller.poll(details=bool(routes), due=self.backoff.due)
         if not routes:
             return 0
         config = await self.config.get_or_none()
+        for ticket_id, problem in result.failed:
+            self._ticket_failed(ticket_id, f"Series couldn't give its details: {problem}")
+        shown = 0
         for ticket in result.changed:
-            await self.publisher.sync_ticket(ticket, config=config)
+            shown += await self._show(ticket, config)
         while self.publisher.backfill_guilds:
             await self._backfill(self.publisher.backfill_guilds.pop(), config)
-        return len(result.changed)
+        self.backoff.forget_all_but(result.listed)
+        await self.repo.prime_routes()  # from now on, tickets these routes haven't seen are new to them
+        return shown
+
+    async def _show(self, ticket: Ticket, config: TicketConfig | None) -> bool:
+        """Sync one ticket's cards; a failure is that ticket's alone. True if it was shown in full."""
+        try:
+            await self.publisher.sync_ticket(ticket, config=config)
+        except TicketProblem as exc:
+            self._ticket_failed(ticket.id, str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - one ticket must never stop the feed for the others
+            log.exception("Feed: unexpected failure showing %s", ticket.id)
+            self._ticket_failed(ticket.id, f"Something went wrong ({type(exc).__name__}).")
+            return False
+        if self.backoff.succeeded(ticket.id):
+            log.info("Feed: %s is shown again", ticket.id)
+        return True
+
+    def _ticket_failed(self, ticket_id: str, problem: str) -> None:
+        failure = self.backoff.failed(ticket_id, problem)
+        delay = failure.retry_at - self._now()
+        log.warning("Feed: %s failed (%s); retrying it alone in %.0fs", ticket_id, problem, delay)
 
     async def _backfill(self, guild_id: int, config: TicketConfig | None) -> None:
         """Give every active ticket without a card in this guild its card: after a route is added or fixed, a
@@ -131,15 +167,17 @@ class Feed(commands.Cog):
         for cached in self.tickets.active():
             if cached.department not in routes and DEFAULT_ROUTE not in routes:
                 continue
+            if not self.backoff.due(cached.id):
+                continue
             card = await self.repo.card(guild_id=guild_id, ticket_id=cached.id)
             if card is not None and card.message_id is not None:
                 continue
             try:
                 ticket = await self.api.get_ticket(cached.id, priority=BACKGROUND)
             except SeriesError as exc:
-                log.info("Backfill of %s skipped: %s", cached.id, exc.message)
+                self._ticket_failed(cached.id, f"Series couldn't give its details: {exc.message}")
                 continue
-            await self.publisher.sync_ticket(ticket, config=config)
+            await self._show(ticket, config)
 
     @commands.Cog.listener()
     async def on_ticket_changed(self, ticket_id: str, sent: ReplySent | None) -> None:
@@ -151,7 +189,7 @@ class Feed(commands.Cog):
             return
         self.tickets.put(ticket)
         if await self.repo.routes():
-            await self.publisher.sync_ticket(ticket, config=await self.config.get_or_none())
+            await self._show(ticket, await self.config.get_or_none())
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
@@ -189,6 +227,7 @@ class Feed(commands.Cog):
             ping_role_id=ping_role.id if ping_role else None,
         )
         self.publisher.route_changed(interaction.guild_id, department)
+        await self._prime(interaction.guild_id, department)
         what = f"**{await self._department_name(department)}** tickets" if department else "Tickets (default route)"
         lines = [
             f"✅ {what} now go to {channel.mention}" + (f", mentioning {ping_role.mention}." if ping_role else ".")
@@ -200,6 +239,16 @@ class Feed(commands.Cog):
             lines.append(f"⚠️ I'm missing {missing} in {channel.mention}; cards can't be posted until that's fixed.")
         lines.append("Open tickets will appear within one poll.")
         await interaction.followup.send("\n".join(lines), ephemeral=True)
+
+    async def _prime(self, guild_id: int, department: str) -> None:
+        """List every active ticket now, so the ones already open count as backfill (no ping) and the next new
+        one pings at once. If Series can't be reached, the next poll primes the route instead."""
+        try:
+            await self.poller.poll(details=False)
+        except SeriesError as exc:
+            log.info("Could not list tickets for the new route (%s); the next poll will", exc.message)
+            return
+        await self.repo.prime_routes(guild_id=guild_id, department=department)
 
     @feed.command(name="remove")
     @admin_only()
@@ -219,41 +268,40 @@ class Feed(commands.Cog):
 
     @feed.command(name="show")
     async def feed_show(self, interaction: Interaction) -> None:
-        """List where tickets go, and any problem with those channels."""
+        """List where tickets go, and any problem with those channels or tickets."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        routes = await self.repo.routes(guild_id=interaction.guild_id)
-        if not routes:
+        pages = await self.report(interaction.guild_id)
+        if pages is None:
             await interaction.followup.send(
                 "No routes yet: tickets aren't posted anywhere. Add one with `/feed set channel`.", ephemeral=True
             )
             return
-        embed = discord.Embed(title="Ticket feed", colour=discord.Colour.blurple())
+        await interaction.followup.send(embed=pages[0], view=pager(0, len(pages)), ephemeral=True)
+
+    async def report(self, guild_id: int) -> list[discord.Embed] | None:
+        """The pages of ``/feed show`` for a server, or None when it has no route."""
+        routes = await self.repo.routes(guild_id=guild_id)
+        if not routes:
+            return None
+        lines = []
         for route in routes:
             channel = self.bot.get_channel(route.channel_id)
-            lines = [
-                f"→ <#{route.channel_id}>" + (f", mentions <@&{route.ping_role_id}>" if route.ping_role_id else "")
-            ]
+            problems = []
             if not isinstance(channel, discord.TextChannel):
-                lines.append("⚠️ That channel is gone or I can't see it.")
+                problems.append("That channel is gone or I can't see it.")
             else:
                 missing = self._missing_permissions(channel)
                 if missing:
-                    lines.append(f"⚠️ I'm missing {missing} there.")
+                    problems.append(f"I'm missing {missing} there.")
             if route.problem:
-                lines.append(f"⚠️ Last problem: {clip(route.problem, 300)}")
-            title = (
-                await self._department_name(route.department) if route.department else "Default (all other departments)"
-            )
-            embed.add_field(name=clip(title, 256), value=clip("\n".join(lines), 1024), inline=False)
-        broken = await self.repo.card_problems(guild_id=interaction.guild_id)
-        if broken:
-            lines = [f"`{card.ticket_id}`: {clip(card.problem or '', 200)}" for card in broken]
-            embed.add_field(name="Ticket threads with problems", value=clip("\n".join(lines), 1024), inline=False)
-        if broken or any(route.problem for route in routes):
-            embed.description = "Fixed something? Run `/feed set` for that route again to retry now."
-        embed.set_footer(text=f"Checking Series every {self.poll_seconds:g}s")
-        await interaction.followup.send(embed=embed, ephemeral=True)
+                problems.append(f"Last problem: {route.problem}")
+            name = await self._department_name(route.department) if route.department else "All other departments"
+            lines.append(RouteLine(name, route.channel_id, route.ping_role_id, tuple(problems)))
+        troubles = {f.ticket_id: TicketTrouble(f.ticket_id, f.problem) for f in self.backoff.failures()}
+        for card in await self.repo.card_problems(guild_id=guild_id, limit=500):
+            troubles.setdefault(card.ticket_id, TicketTrouble(card.ticket_id, card.problem or ""))
+        return feed_pages(lines, list(troubles.values()), poll_seconds=self.poll_seconds)
 
     @feed_set.autocomplete("department")
     @feed_remove.autocomplete("department")

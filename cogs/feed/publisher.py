@@ -3,33 +3,37 @@
 Every change goes through :meth:`Publisher.sync_ticket`, whether the poller saw it or a staff action caused it,
 under a per-ticket lock. Each post is recorded *before* it is made and confirmed after, so a restart (even a crash
 between the two) looks for the post it may have made instead of making it twice.
+
+A failure is kept where it belongs. A channel the bot can no longer use is the route's problem (retried at most
+every 10 minutes). Anything else (Discord refusing one card, a thread that can't be opened, a message that can't be
+posted in it) is that ticket's problem: :class:`TicketProblem` tells the caller, who retries that ticket alone with
+its own back-off, while every other ticket carries on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
 import weakref
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import discord
 
 from bot.cache import ThreadIndex
 from bot.models import Message, Ticket, TicketConfig
 from bot.render import clip, player_text, ticket_embed
-from bot.repositories import Card, FeedRepo, ReplyRepo, Route, StaffLinkRepo
+from bot.repositories import Card, FeedRepo, ReplyRepo, Route, SeenTicket, StaffLinkRepo
 
 from ..ticket_ui import ticket_buttons
-from .plan import CardPlan, Found, Lookup, Step, plan_card
+from .plan import CardPlan, Found, Lookup, PingFacts, Step, plan_card
 
 if TYPE_CHECKING:
     from bot.client import TicketBot
 
-__all__ = ("DEFAULT_ROUTE", "PROBLEM_RETRY_SECONDS", "Publisher", "RouteProblem")
+__all__ = ("DEFAULT_ROUTE", "PROBLEM_RETRY_SECONDS", "Publisher", "RouteProblem", "TicketProblem")
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,10 @@ THREAD_ARCHIVE_MINUTES = 10080
 
 class RouteProblem(Exception):
     """Discord refused a post in a route's channel (missing access, deleted channel)."""
+
+
+class TicketProblem(Exception):
+    """One ticket could not be shown in full (its card refused, its thread unusable); the others are unaffected."""
 
 
 class Publisher:
@@ -65,7 +73,11 @@ class Publisher:
     # -- one ticket --------------------------------------------------------------------------------------------
 
     async def sync_ticket(self, ticket: Ticket, *, config: TicketConfig | None) -> None:
-        """Make every server's card and thread for ``ticket`` match Series, then remember it as handled."""
+        """Make every server's card and thread for ``ticket`` match Series, then remember it as handled.
+
+        Raises :class:`TicketProblem` (after doing all it could in every server) when part of it failed; the
+        ticket is then not marked as handled, so it is looked at again.
+        """
         lock = self._locks.get(ticket.id)
         if lock is None:
             lock = self._locks[ticket.id] = asyncio.Lock()
@@ -76,23 +88,31 @@ class Publisher:
             by_guild: defaultdict[int, dict[str, Route]] = defaultdict(dict)
             for route in await self.repo.routes():
                 by_guild[route.guild_id][route.department] = route
+            problems: list[str] = []
             for guild_id, routes in by_guild.items():
                 route = routes.get(ticket.department) or routes.get(DEFAULT_ROUTE)
                 try:
-                    await self._sync_in_guild(guild_id, route, ticket, config)
+                    await self._sync_in_guild(guild_id, route, ticket, config, seen)
                 except RouteProblem as exc:
                     if route is not None:
                         await self._route_failed(route, str(exc))
+                except TicketProblem as exc:
+                    problems.append(str(exc))
+                except discord.HTTPException as exc:
+                    problems.append(f"Discord refused it ({exc.status} {exc.code or ''} {exc.text})".strip())
+            if problems:
+                raise TicketProblem("; ".join(dict.fromkeys(problems)))
             await self.repo.mark_seen(
                 ticket_id=ticket.id, updated_at=ticket.updated_at, status=ticket.status, department=ticket.department
             )
 
     async def _sync_in_guild(
-        self, guild_id: int, route: Route | None, ticket: Ticket, config: TicketConfig | None
+        self, guild_id: int, route: Route | None, ticket: Ticket, config: TicketConfig | None, seen: SeenTicket | None
     ) -> None:
         card = await self.repo.card(guild_id=guild_id, ticket_id=ticket.id)
         blocked = route is not None and route.problem is not None and not self._retry_due(route)
-        plan = plan_card(ticket, card, route, route_blocked=blocked, found=None)
+        pings = await self._ping_facts(guild_id, route, ticket, seen)
+        plan = plan_card(ticket, card, route, route_blocked=blocked, found=None, pings=pings)
         if plan.step is Step.SKIP:
             return
         if route is not None and route.problem is not None:
@@ -102,7 +122,7 @@ class Publisher:
         if plan.step is Step.LOOK:
             assert card is not None and plan.lookup is not None
             found, message, refusal = await self._look_up(card, plan.lookup)
-            plan = plan_card(ticket, card, route, route_blocked=blocked, found=found)
+            plan = plan_card(ticket, card, route, route_blocked=blocked, found=found, pings=pings)
         if plan.step is Step.SKIP:
             return
         if plan.step is Step.UNREADABLE:
@@ -133,6 +153,21 @@ class Publisher:
             await self.repo.set_problem(guild_id=guild_id, department=route.department, problem=None)
             self.backfill_guilds.add(guild_id)  # tickets that failed while it was broken
         await self._mirror(card, message, ticket, notify=plan.notify)
+        reopened = seen is not None and seen.status not in ("", "open", "in-progress") and ticket.is_active
+        await self._keep_thread_state(card, ticket, reopened=reopened)
+
+    async def _ping_facts(
+        self, guild_id: int, route: Route | None, ticket: Ticket, seen: SeenTicket | None
+    ) -> PingFacts:
+        if route is None or not route.ping_role_id:
+            return PingFacts()
+        first_seen = seen.first_seen_at if seen is not None else None
+        # Both times are the bot's own clock (never Series' timestamps against ours): see migration 0007.
+        return PingFacts(
+            opened_since_route=bool(route.primed_at and first_seen and first_seen > route.primed_at),
+            transferred=seen is not None and bool(seen.department) and seen.department != ticket.department,
+            already_pinged=await self.repo.pinged(guild_id=guild_id, ticket_id=ticket.id, department=route.department),
+        )
 
     async def _look_up(self, card: Card, how: Lookup) -> tuple[Found, discord.Message | None, str]:
         """Find the card's message: ``(what was found, the message, Discord's refusal if any)``."""
@@ -178,6 +213,7 @@ class Publisher:
         content = None
         mentions = discord.AllowedMentions.none()
         if plan.ping and route.ping_role_id:
+            await self.repo.mark_pinged(guild_id=guild_id, ticket_id=ticket.id, department=route.department)
             content = f"<@&{route.ping_role_id}> {plan.note}"
             mentions = discord.AllowedMentions(roles=[discord.Object(route.ping_role_id)])
         try:
@@ -247,40 +283,44 @@ class Publisher:
             try:
                 await self._post_message(thread, card.guild_id, ticket, message, notify=notify)
             except discord.HTTPException as exc:
-                # A locked or otherwise unusable thread: this ticket's conversation waits (it is retried when
-                # the ticket next changes); the problem is logged once and shown by /feed show, not retried in a loop.
-                if card.problem is None:
-                    log.warning("Can't post in the thread of %s (%s %s); skipping", ticket.id, exc.code, exc.text)
-                    await self.repo.set_card_problem(
-                        guild_id=card.guild_id, ticket_id=ticket.id, problem=f"I can't post in its thread ({exc.text})."
-                    )
-                return
+                # A locked or otherwise unusable thread: this ticket's conversation waits and is retried with the
+                # ticket's own back-off; the problem is logged once and shown by /feed show.
+                await self._thread_failed(card, ticket, f"I can't post in its thread ({exc.text}).")
             await mark(message_key=message.id, posted=True)
         if card.problem is not None:
             await self.repo.set_card_problem(guild_id=card.guild_id, ticket_id=ticket.id, problem=None)
 
+    async def _thread_failed(self, card: Card, ticket: Ticket, problem: str) -> NoReturn:
+        if card.problem != problem:
+            log.warning("Ticket %s in channel %s: %s", ticket.id, card.channel_id, problem)
+            await self.repo.set_card_problem(guild_id=card.guild_id, ticket_id=ticket.id, problem=problem)
+        raise TicketProblem(problem)
+
+    async def _existing_thread(self, card: Card) -> discord.Thread | None:
+        if not card.thread_id:
+            return None
+        thread = self.client.get_channel(card.thread_id)  # archived threads are not cached
+        if thread is None:
+            try:
+                thread = await self.client.fetch_channel(card.thread_id)
+            except discord.HTTPException:
+                return None
+        return thread if isinstance(thread, discord.Thread) else None
+
     async def _thread(self, card: Card, card_message: discord.Message, ticket: Ticket) -> discord.Thread:
-        if card.thread_id:
-            thread = self.client.get_channel(card.thread_id)
-            if thread is None:
-                try:
-                    thread = await self.client.fetch_channel(card.thread_id)
-                except discord.HTTPException:
-                    thread = None
-            if isinstance(thread, discord.Thread):
-                if thread.archived and not thread.locked:
-                    with contextlib.suppress(discord.HTTPException):  # posting unarchives it anyway
-                        await thread.edit(archived=False)
-                return thread
+        """The card's thread, opened if it has none. A thread problem is the ticket's, never the route's."""
+        thread = await self._existing_thread(card)
+        if thread is not None:
+            return thread  # posting in an archived thread unarchives it; _keep_thread_state archives it again
         subject = discord.utils.escape_mentions(" ".join(ticket.subject.split())) or "ticket"
         name = clip(f"{ticket.id} · {subject}", 100)
         try:
             thread = await card_message.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
-        except discord.Forbidden as exc:
-            raise RouteProblem(f"I can't create threads in <#{card.channel_id}> ({exc.text}).") from exc
         except discord.HTTPException as exc:
-            if exc.code != 160004:  # a thread already exists for this message (made before a crash)
-                raise RouteProblem(f"I couldn't open a thread for {ticket.id} ({exc.text}).") from exc
+            if exc.code != 160004:  # 160004: a thread already exists for this message (made before a crash)
+                # 160006 is the server's cap on active threads; Forbidden is a missing permission. Either way the
+                # card stays, and only this ticket's conversation waits.
+                await self._thread_failed(card, ticket, f"I couldn't open its thread ({exc.text}).")
             found = self.client.get_channel(card_message.id) or await self.client.fetch_channel(card_message.id)
             assert isinstance(found, discord.Thread)
             thread = found
@@ -293,6 +333,24 @@ class Publisher:
         )
         self.threads.add(thread.id, ticket.id)
         return thread
+
+    async def _keep_thread_state(self, card: Card, ticket: Ticket, *, reopened: bool) -> None:
+        """Archive a resolved or closed ticket's thread, and unarchive it when the ticket is reopened.
+
+        Discord caps a server's active threads (docs/discord-limits.md#thread-caps); an archived thread doesn't
+        count, and a message in it still unarchives it.
+        """
+        if ticket.is_active and not reopened:
+            return
+        thread = self.client.get_channel(card.thread_id) if card.thread_id else None  # only active ones are cached
+        if ticket.is_active:
+            thread = thread or await self._existing_thread(card)
+        if not isinstance(thread, discord.Thread) or thread.locked or thread.archived is not ticket.is_active:
+            return
+        try:
+            await thread.edit(archived=not ticket.is_active)
+        except discord.HTTPException as exc:
+            log.info("Could not %sarchive the thread of %s: %s", "un" if ticket.is_active else "", ticket.id, exc.text)
 
     async def _already_in_thread(self, thread: discord.Thread, key: str) -> bool:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
+from bot.render import short_ref
 from tests.helpers import World, card_for, cards, feed, poll
 
 
@@ -17,18 +18,21 @@ async def test_feed_set_needs_manage_server(world: World):
 async def test_crash_in_the_middle_of_a_poll(routed: World, make_bot):
     w = routed
     ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(3)]
-    # The process dies while handling the second ticket of the poll.
+    # The process dies while handling the second ticket of the poll (a BaseException: nothing catches a crash).
     calls = {"n": 0}
     original = feed(w).publisher.sync_ticket
+
+    class Crash(BaseException):
+        pass
 
     async def flaky(ticket, *, config):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("simulated crash")
+            raise Crash()
         await original(ticket, config=config)
 
     feed(w).publisher.sync_ticket = flaky
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Crash):
         await feed(w).poll_once()
     assert len(cards(w.channel)) == 1
     await w.env.restart_bot(make_bot())
@@ -169,3 +173,52 @@ async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
     [again] = card_for(w.channel, tid)
     assert again.id != card.id and not again.content  # recreated, and nobody pinged again
     assert pings >= 1
+
+
+def rename(w: World, ticket_id: str, new_id: str) -> None:
+    """Series lists a ticket under an id of a shape the bot's own pattern doesn't know."""
+    ticket = w.fake.tickets.pop(ticket_id)
+    ticket["TicketId"] = new_id
+    w.fake.tickets[new_id] = ticket
+
+
+async def test_an_odd_ticket_id_is_data_and_one_ticket_never_stops_the_feed(routed: World):
+    """Defect: a listed TicketId outside TICKET-<digits>-<alnum> aborted every poll. Now it is fetched (its id is
+    encoded in the path), gets its card, and the others get theirs in the same poll."""
+    w = routed
+    first, odd, last = (w.fake.create_ticket(subject=s)["TicketId"] for s in ("First", "Odd", "Last"))
+    rename(w, odd, "TICKET-123-ABCD-EF/..")
+    await poll(w)
+    assert [len(card_for(w.channel, t)) for t in (first, "TICKET-123-ABCD-EF/..", last)] == [1, 1, 1]
+    assert [r.path for r in w.fake.requests if "ABCD-EF" in r.path] == ["/tickets/get/TICKET-123-ABCD-EF%2F%2E%2E"]
+
+
+async def test_discord_refusing_one_card_holds_back_only_that_ticket(routed: World):
+    """Defect: one card Discord refused (400) aborted the poll, and the next poll hit it again, for ever. Now the
+    other cards are posted in the same poll, the refused one is retried on its own back-off and named in
+    /feed show, and it arrives once Discord takes it."""
+    w = routed
+    refused, fine = (w.fake.create_ticket(subject=s)["TicketId"] for s in ("Refused", "Fine"))
+    w.env.inject_error(
+        "POST", f"/channels/{w.channel.id}/messages", status=400, code=50035, message="Invalid Form Body", times=1
+    )
+    await poll(w)
+    assert card_for(w.channel, refused) == [] and len(card_for(w.channel, fine)) == 1
+    shown = await w.admin.slash(w.channel, "feed show")
+    text = " ".join(f.value for f in shown.response.embeds[0].fields)
+    assert short_ref(refused) in text and "Invalid Form Body" in text
+    await poll(w)
+    assert len(card_for(w.channel, refused)) == 1 and len(card_for(w.channel, fine)) == 1
+    shown = await w.admin.slash(w.channel, "feed show")
+    assert short_ref(refused) not in " ".join(f.value for f in shown.response.embeds[0].fields)
+
+
+async def test_series_refusing_one_tickets_details_holds_back_only_that_ticket(routed: World):
+    w = routed
+    broken, fine = (w.fake.create_ticket(subject=s)["TicketId"] for s in ("Broken", "Fine"))
+    odd = {"success": False, "error": {"code": 400, "message": "Ticket data is corrupted"}}
+    w.fake.fail_next("GET", f"^/tickets/get/{broken}$", status=400, json=odd)
+    await poll(w)
+    assert card_for(w.channel, broken) == [] and len(card_for(w.channel, fine)) == 1
+    await poll(w)
+    assert len(card_for(w.channel, broken)) == 1
