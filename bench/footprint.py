@@ -141,13 +141,15 @@ def _spawn(series: str, discord_url: str, db: Path, *, track: int) -> dict[str, 
 def _real_start_once(discord_url: str, series_url: str, guild_id: int, db: Path) -> dict[str, Any]:
     """``python -m bot``, unmodified, against the wire-level fake Discord of the end-to-end tests (REST + gateway);
     ``fakes/redirect/sitecustomize.py`` points discord.py at it. Ready = the bot's "Ready as" log line (on_ready)."""
+    from fakes.processes import REDIRECT
+
     from .botkit import TOKEN
     from .common import API_KEY
 
     root = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SERIES_", "DATABASE_", "FEED_"))}
     env |= {
-        "PYTHONPATH": os.pathsep.join([str(root / "tests" / "e2e"), str(root)]),
+        "PYTHONPATH": os.pathsep.join([str(REDIRECT), str(root)]),
         "PYTHONUNBUFFERED": "1",
         "TICKET_BRIDGE_FAKE_DISCORD": discord_url,
         "DISCORD_TOKEN": TOKEN,
