@@ -22,7 +22,7 @@ NAMES = ("throughput", "ack", "feed", "footprint")
 def _quiet() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # The baselines hit 429s on purpose and the client logs each one; the figures are what matter here.
-    for name in ("bot", "cogs", "discord", "aiohttp", "tests"):
+    for name in ("bot", "cogs", "discord", "aiohttp", "fakes", "fake_discord"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 

@@ -38,11 +38,11 @@ def render() -> str:  # noqa: C901 - one straight document
     add(
         "runs them all, draws the pictures and rewrites this file. Everything runs on 127.0.0.1 against the fake Series"
     )
-    add("(`fakes/series.py`, 25 requests per **sliding** second unless stated) and a simulated Discord")
-    add(
-        "(`bench/fake_discord.py`, a local REST server that discord.py's real HTTP layer talks to). Absolute times vary"
-    )
-    add("between machines; comparisons are given as ratios measured in the same run.")
+    add("(`fakes/series.py`, 25 requests per **sliding** second unless stated) and the fake Discord")
+    add("(`fakes/discord.py`, the wire-level fake the end-to-end tests use; discord.py's real HTTP layer talks to it,")
+    add("each fake runs on its own thread and stamps arrivals there, and the in-process bot is handed its gateway")
+    add("events directly). Absolute times vary between machines; comparisons are given as ratios measured in the same")
+    add("run.")
     add("")
     add(
         "Reproduce everything (from the repository root, about "
@@ -329,7 +329,7 @@ def render() -> str:  # noqa: C901 - one straight document
         real = fp.get("real_process")
         if real:
             add(
-                f"| **`python -m bot` as deployed**, against the end-to-end tests' wire-level fake Discord (REST + gateway): "
+                f"| **`python -m bot` as deployed**, against the same fake Discord over its gateway (REST + gateway): "
                 f"start to on_ready (median of {real['starts']}) | {fmt(real['ready_s'], 2)} s (commands synced after "
                 f"{fmt(real['commands_synced_s'], 2)} s; the rest is the gateway handshake and discord.py's "
                 f"`guild_ready_timeout` wait of 2 s after the last GUILD_CREATE) |"

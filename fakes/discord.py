@@ -1,4 +1,4 @@
-"""A wire-level fake of Discord (HTTP API v10 + gateway websocket) on 127.0.0.1, for end-to-end tests.
+"""A wire-level fake of Discord (HTTP API v10 + gateway websocket) on 127.0.0.1, for end-to-end tests and benchmarks.
 
 An unmodified discord.py 2.7.1 bot in its own process logs in, connects, syncs its slash commands and answers
 interactions that the test injects; the test sees and asserts on everything the bot sent::
@@ -39,6 +39,14 @@ Modelled
       (Label type 18 / action rows, keyed by custom_id).
     * Mentions: ``mentions``/``mention_roles``/``mention_everyone`` computed from the content and
       ``allowed_mentions`` (recorded as sent on each message, stripped from what the bot receives).
+    * Timing, for the benchmarks: every recorded request carries ``at``, ``time.perf_counter()`` stamped first thing
+      when it reaches the fake (before its body is read), and each interaction handle ``first_response_at``, the
+      arrival of its accepted initial callback. Host the fake on its own loop (``fakes.threads.ServerThread``) and
+      these are arrival times however busy the bot's loop is; touch the fake only through that thread.
+    * Events handed over in-process, for a bot that has no gateway connection (the benchmarks measure the bot, not
+      a gateway): ``guild_create_payload`` is GUILD_CREATE's data exactly as the gateway sends it, and
+      ``prepare_slash`` registers a slash-command interaction (so its callback and followups are accepted) without
+      sending it; deliver ``handle.payload`` yourself (``ConnectionState.parse_interaction_create``).
 
 Not modelled
     Rate limits and 429s, the 3-second / 15-minute interaction deadlines, length and count limits, channel permission
@@ -149,6 +157,7 @@ _SELECT_TYPES = {3, 5, 6, 7, 8}
 _THREAD_TYPES = {10, 11, 12}
 _FAKE_ONLY_MESSAGE_KEYS = ("allowed_mentions",)
 _BODY: web.RequestKey[Any] = web.RequestKey("fake_discord_body")  # the parsed JSON or payload_json, {} when empty
+_RECORD: web.RequestKey[RecordedRequest] = web.RequestKey("fake_discord_record")  # as in FakeDiscord.requests
 _FILES: web.RequestKey[Sequence[Json]] = web.RequestKey("fake_discord_files")  # multipart files[n] parts
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -166,7 +175,8 @@ class _ApiError(Exception):
 
 @dataclass
 class RecordedRequest:
-    """One HTTP request the bot made. ``path`` is without ``/api/v10``; ``json`` is the JSON or ``payload_json``."""
+    """One HTTP request the bot made. ``path`` is without ``/api/v10``; ``json`` is the JSON or ``payload_json``;
+    ``at`` is ``time.perf_counter()`` when the request reached the fake; ``status`` is set once it is answered."""
 
     method: str
     path: str
@@ -174,6 +184,7 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     files: list[Json] = field(default_factory=list)
     status: int | None = None
+    at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
@@ -693,6 +704,11 @@ class FakeDiscord:
         guild["roles"] = [copy.deepcopy(r) for r in self._roles[guild_id].values()]
         return guild
 
+    def guild_create_payload(self, guild_id: int) -> Json:
+        """GUILD_CREATE's data for this guild as the gateway sends it (to hand a bot without a gateway its guild:
+        ``bot._connection._add_guild_from_data(payload)``)."""
+        return self._guild_create_payload(guild_id)
+
     def _guild_create_payload(self, guild_id: int) -> Json:
         guild = self._guild_payload(guild_id)
         channels = [c for c in self._channels.values() if c.get("guild_id") == str(guild_id)]
@@ -1085,12 +1101,14 @@ class FakeDiscord:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+        arrived = time.perf_counter()  # first: the benchmarks time the bot up to here, not the fake's own work
         if request.path == WS_PATH:
             return await handler(request)
         path = request.path.removeprefix(API_PREFIX)
         body, files = await self._read_body(request)
-        record = RecordedRequest(request.method, path, body, dict(request.query), files)
+        record = RecordedRequest(request.method, path, body, dict(request.query), files, at=arrived)
         self.requests.append(record)
+        request[_RECORD] = record
         try:
             if request.match_info.http_exception is not None or not request.path.startswith(API_PREFIX):
                 log.error("FakeDiscord: UNKNOWN ROUTE %s %s (body %s)", request.method, request.path_qs, body)
@@ -1310,6 +1328,7 @@ class FakeDiscord:
                 f"interaction type {handle.type})",
             )
         handle.callbacks.append(copy.deepcopy(body))
+        handle.first_response_at = request[_RECORD].at
         interaction: Json = {"id": str(handle.id), "type": handle.type}
         resource: Json = {"type": callback_type}
 
@@ -1586,11 +1605,16 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 1024 * 1024,
         }
 
+    def _register(self, payload: Json, *, source_message_id: int | None = None) -> InteractionHandle:
+        """A handle for the interaction: from now on its callback, followups and edits are accepted."""
+        handle = InteractionHandle(self, payload, source_message_id=source_message_id)
+        self._handles[handle.token] = handle
+        return handle
+
     async def _inject(self, payload: Json, *, source_message_id: int | None = None) -> InteractionHandle:
         if not self.connected:
             raise RuntimeError("FakeDiscord: no bot connected; await wait_for_connection() first")
-        handle = InteractionHandle(self, payload, source_message_id=source_message_id)
-        self._handles[handle.token] = handle
+        handle = self._register(payload, source_message_id=source_message_id)
         await self.dispatch("INTERACTION_CREATE", payload)
         return handle
 
@@ -1726,9 +1750,35 @@ class FakeDiscord:
     ) -> InteractionHandle:
         """Invoke ``/command`` (``"staff link"`` for subcommands). Option values: str/int/float/bool, and for
         user/member/channel/role options an id or a payload dict. Checked against the synced definition."""
+        return await self._inject(self._slash_payload(guild_id, channel_id, user_id, command, options, locale))
+
+    def prepare_slash(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        command: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Like :meth:`slash`, but nothing is sent and no gateway connection is needed: the interaction is only
+        registered (its callback and followups will be accepted). Hand ``handle.payload`` to a bot in-process as
+        INTERACTION_CREATE's data (``bot._connection.parse_interaction_create(handle.payload)``)."""
+        return self._register(self._slash_payload(guild_id, channel_id, user_id, command, options, locale))
+
+    def _slash_payload(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        command: str,
+        options: Mapping[str, Any] | None,
+        locale: str,
+    ) -> Json:
         payload = self._interaction_payload(ITX_APPLICATION_COMMAND, guild_id, channel_id, user_id, locale)
         payload["data"] = self._build_command_data(guild_id, user_id, command, options or {})
-        return await self._inject(payload)
+        return payload
 
     async def autocomplete(
         self,
@@ -1853,6 +1903,7 @@ class InteractionHandle:
         self.original_id: int | None = None
         self.original_updated = False  # for type 6: the source message was edited afterwards
         self.followup_ids: list[int] = []
+        self.first_response_at: float | None = None  # perf_counter() when the accepted initial callback arrived
         self.modal_data: Json | None = None
         self.choices: list[Json] | None = None
 
