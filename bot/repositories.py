@@ -180,6 +180,10 @@ class ReplyRepo:
         taken["state"] = "sending"
         return Reply(**taken), previous
 
+    async def set_staff(self, reply_id: int, roblox_user_id: int) -> None:
+        """The author was relinked: the reply now goes as their current Roblox id."""
+        await self.db.execute("UPDATE replies SET roblox_user_id = ? WHERE id = ?", (roblox_user_id, reply_id))
+
     async def set_ticket(self, reply_id: int, ticket_id: str) -> None:
         """Record the canonical TicketId once known (a reply may be addressed by the 24-hex id)."""
         await self.db.execute("UPDATE replies SET ticket_id = ? WHERE id = ?", (ticket_id, reply_id))

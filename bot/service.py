@@ -26,7 +26,7 @@ from .cache import ConfigCache
 from .errors import InvalidInput, NotAllowed, NotLinked, ReplyNotSent, UserFacingError
 from .models import Ticket, parse_time
 from .repositories import AuditEntry, AuditRepo, Reply, ReplyRepo, StaffLinkRepo
-from .validation import clean_message, clean_ticket_id
+from .validation import clean_message, clean_ticket_id, has_visible_text, listed_ticket_id
 
 __all__ = ("ReplySent", "StaffActions")
 
@@ -113,12 +113,22 @@ class StaffActions:
     # -- replies -------------------------------------------------------------------------------------------------
 
     async def reply(
-        self, *, guild_id: int, channel_id: int | None, member_id: int, ticket_id: str, text: str
+        self, *, guild_id: int, channel_id: int | None, member_id: int, ticket_id: str, text: str, typed: bool = True
     ) -> ReplySent:
-        """Validate, record in the outbox, authorize, then send. On failure :class:`ReplyNotSent` carries the text."""
-        ticket_id = clean_ticket_id(ticket_id)
-        text = clean_message(text)
-        staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
+        """Validate, record in the outbox, authorize, then send. On failure :class:`ReplyNotSent` carries the text,
+        and a refusal before it is saved (a mistyped id, no link) hands the text back too.
+
+        ``typed``: the id was typed by a person (strict pattern), not carried by one of our buttons or boxes.
+        """
+        raw = text
+        try:
+            ticket_id = _ticket(ticket_id, typed)
+            text = clean_message(text)
+            staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
+        except UserFacingError as exc:
+            if exc.text is None and has_visible_text(raw):
+                exc.text = raw.strip()
+            raise
         # Written before anything that can wait (the limiter, Series), so a restart can't lose it.
         reply_id = await self.replies.add(
             guild_id=guild_id,
@@ -180,7 +190,11 @@ class StaffActions:
 
     async def retry(self, *, reply_id: int, member_id: int, claim_first: bool = False) -> ReplySent:
         """Send a saved reply again, for its author only, and never twice: the reply is taken atomically (a
-        second tap finds it busy), and one that may have arrived is looked up on the ticket first."""
+        second tap finds it busy), and one that may have arrived is looked up on the ticket first.
+
+        It acts as the author's link as it is *now* (not the Roblox id saved with the reply), and checks the
+        department again; a claim is skipped when the author already holds the ticket.
+        """
         reply, previous = await self.replies.take(reply_id, member_id=member_id)
         if reply is None or previous is None:
             if previous is None:
@@ -189,11 +203,17 @@ class StaffActions:
                 raise UserFacingError("That reply was already delivered; it was not sent again.")
             raise UserFacingError("That reply is being sent right now; wait for the answer above.")
         try:
-            if previous == "unknown" and await self.delivered(reply):
+            if previous == "unknown" and await self.delivered(reply):  # as the id it may have arrived as
                 await self._settle(reply, "sent", ALREADY_ARRIVED)
                 return ReplySent(reply.id, reply.ticket_id, reply.content, ALREADY_ARRIVED)
+            link = await self.links.get(guild_id=reply.guild_id, member_id=member_id)
+            if link is None:
+                raise NotLinked()
+            if link.roblox_user_id != reply.roblox_user_id:
+                await self.replies.set_staff(reply.id, link.roblox_user_id)
+                reply = dataclasses.replace(reply, roblox_user_id=link.roblox_user_id)
             ticket = await self.authorize(reply.ticket_id, reply.roblox_user_id)
-            if claim_first:
+            if claim_first and ticket.claimed_by != reply.roblox_user_id:
                 await self._act(
                     reply.guild_id,
                     reply.member_id,
@@ -204,7 +224,7 @@ class StaffActions:
                 )
         except (SeriesError, UserFacingError) as exc:
             await self.replies.set_state(reply.id, state=previous, error=getattr(exc, "message", str(exc)))
-            raise
+            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content) from exc
         return await self.send(reply, ticket=ticket)
 
     async def own_reply(self, *, reply_id: int, member_id: int) -> Reply:
@@ -250,7 +270,13 @@ class StaffActions:
                     await self._settle(reply, "failed", "Not sent: too old after the restart.")
                     outcomes.append((reply, f"was not sent: it waited {age / 60:.0f} minutes while the bot was down."))
                     continue
-                sent = await self.send(reply)
+                try:
+                    ticket = await self.authorize(reply.ticket_id, reply.roblox_user_id)  # the department, again
+                except NotAllowed as exc:
+                    await self._settle(reply, "failed", exc.message)
+                    outcomes.append((reply, f"was not sent: {exc.message}"))
+                    continue
+                sent = await self.send(reply, ticket=ticket)
                 outcomes.append((reply, f"was delivered after the bot restarted. {sent.api_message}"))
             except ReplyNotSent as exc:
                 outcomes.append((reply, f"could not be delivered after the bot restarted. {exc.message}"))
@@ -261,34 +287,40 @@ class StaffActions:
 
     # -- other actions -------------------------------------------------------------------------------------------
 
-    async def claim(self, *, guild_id: int, member_id: int, ticket_id: str) -> str:
+    # ``typed``: the ticket id was typed by a person (strict pattern), not carried by one of our buttons.
+
+    async def claim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> str:
         return await self._checked_action(
-            guild_id, member_id, ticket_id, "claim", lambda tid, sid: self.api.claim(tid, staff_user_id=sid)
+            guild_id, member_id, _ticket(ticket_id, typed), "claim", lambda t, s: self.api.claim(t, staff_user_id=s)
         )
 
-    async def unclaim(self, *, guild_id: int, member_id: int, ticket_id: str) -> str:
+    async def unclaim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> str:
         return await self._checked_action(
-            guild_id, member_id, ticket_id, "unclaim", lambda tid, sid: self.api.unclaim(tid, staff_user_id=sid)
+            guild_id, member_id, _ticket(ticket_id, typed), "unclaim", lambda t, s: self.api.unclaim(t, staff_user_id=s)
         )
 
-    async def set_status(self, *, guild_id: int, member_id: int, ticket_id: str, status: str) -> str:
+    async def set_status(
+        self, *, guild_id: int, member_id: int, ticket_id: str, status: str, typed: bool = True
+    ) -> str:
         return await self._checked_action(
             guild_id,
             member_id,
-            ticket_id,
+            _ticket(ticket_id, typed),
             f"status {status}",
-            lambda tid, sid: self.api.set_status(tid, status=status, staff_user_id=sid),
+            lambda t, s: self.api.set_status(t, status=status, staff_user_id=s),
         )
 
-    async def transfer(self, *, guild_id: int, member_id: int, ticket_id: str, department_id: str) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
+    async def transfer(
+        self, *, guild_id: int, member_id: int, ticket_id: str, department_id: str, typed: bool = True
+    ) -> str:
+        ticket_id = _ticket(ticket_id, typed)
         department_id = await self.resolve_department(department_id)
         return await self._checked_action(
             guild_id,
             member_id,
             ticket_id,
             f"transfer {department_id}",
-            lambda tid, sid: self.api.transfer(tid, department_id=department_id, staff_user_id=sid),
+            lambda t, s: self.api.transfer(t, department_id=department_id, staff_user_id=s),
         )
 
     async def show(self, *, guild_id: int, member_id: int, ticket_id: str) -> Ticket:
@@ -329,7 +361,6 @@ class StaffActions:
         action: str,
         call: Callable[[str, int], Awaitable[str]],
     ) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
         staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
         record = functools.partial(
             self.audit.record, guild_id=guild_id, member_id=member_id, roblox_user_id=staff_id, ticket_id=ticket_id
@@ -361,6 +392,10 @@ class StaffActions:
             raise
         await record(action=action, result=f"ok: {result}")
         return result
+
+
+def _ticket(ticket_id: str, typed: bool) -> str:
+    return clean_ticket_id(ticket_id) if typed else listed_ticket_id(ticket_id)
 
 
 def _not_before(message_time: str, reply_time: str, *, skew: float = 300.0) -> bool:

@@ -1,9 +1,9 @@
 """Delivering answers in Discord: the one error boundary, the reply box, and the buttons offered with a failed reply.
 
 Slash commands (through ``BotTree.on_error``), buttons and boxes all end in :func:`report_error`, which logs what
-needs logging and answers ephemerally exactly once via :func:`safe_reply`. Views and modals bypass
-``tree.on_error``, and a ``DynamicItem`` has no error hook at all (discord.py only logs, and the user sees "This
-interaction failed"), so their callbacks are wrapped with :func:`guarded`.
+needs logging and answers ephemerally exactly once via :func:`safe_reply`. A ``DynamicItem`` has no error hook at
+all (discord.py only logs, and the user sees "This interaction failed"), so callbacks are wrapped with
+:func:`guarded`; box submits are handled by the tickets cog from their payload (:func:`box_submission`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ else:
 
 __all__ = (
     "OFFER_LABELS",
-    "BaseModal",
-    "ReplyModal",
     "ReplyOfferButton",
+    "box_submission",
     "guarded",
     "offer_view",
+    "reply_box",
     "report_error",
     "safe_reply",
 )
@@ -112,29 +112,54 @@ def guarded(callback: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class BaseModal(discord.ui.Modal):
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await report_error(interaction, error, where=f"{type(self).__name__}")
+BOX_ID = re.compile(r"(?:box:reply|ticket:replymodal):(?P<ticket_id>[^\s:]{1,64})")  # the second: older boxes
+BOX_INPUT = "reply_text"
 
 
-class ReplyModal(BaseModal, title="Reply to ticket"):
-    """One paragraph input (up to 4000 characters) that posts through the same path as /reply."""
+def reply_box(ticket_id: str, *, default: str | None = None) -> discord.ui.Modal:
+    """The Reply box: one paragraph of up to 4000 characters.
 
-    def __init__(self, ticket_id: str, *, default: str | None = None) -> None:
-        super().__init__(custom_id=f"ticket:replymodal:{ticket_id}", timeout=None)
-        self.ticket_id = ticket_id
-        self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
-            custom_id="reply_text",
-            style=discord.TextStyle.paragraph,
-            min_length=1,
-            max_length=MAX_REPLY_LENGTH,
-            default=default[:MAX_REPLY_LENGTH] if default else None,
-            placeholder="Write your answer to the player",
-        )
-        self.add_item(discord.ui.Label(text="Your reply", description=f"Ticket {ticket_id}", component=self.text))
+    discord.py keeps an open modal by its ``custom_id`` alone, so two people answering one ticket (or a box opened
+    before a restart) would leave a submit with no modal waiting, unanswered and its text lost. So this modal is
+    only a picture of the box: it is stopped before it is sent, discord.py never holds it, and every submit is
+    handled from its own payload by :func:`box_submission` (docs/discord-limits.md#modals-and-text-inputs).
+    """
+    box = discord.ui.Modal(title="Reply to ticket", custom_id=f"box:reply:{ticket_id}", timeout=None)
+    text: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+        custom_id=BOX_INPUT,
+        style=discord.TextStyle.paragraph,
+        min_length=1,
+        max_length=MAX_REPLY_LENGTH,
+        default=default[:MAX_REPLY_LENGTH] if default else None,
+        placeholder="Write your answer to the player",
+    )
+    box.add_item(discord.ui.Label(text="Your reply", description=f"Ticket {ticket_id}", component=text))
+    box.stop()
+    return box
 
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await interaction.client.services.desk.reply(interaction, self.ticket_id, self.text.value)
+
+def box_submission(interaction: discord.Interaction) -> tuple[str, str] | None:
+    """``(ticket id, text)`` when ``interaction`` submits a Reply box (opened by this bot, now or before a restart)."""
+    if interaction.type is not discord.InteractionType.modal_submit or not isinstance(interaction.data, dict):
+        return None
+    match = BOX_ID.fullmatch(str(interaction.data.get("custom_id", "")))
+    if match is None:
+        return None
+    return match["ticket_id"], _input_value(interaction.data.get("components", []), BOX_INPUT) or ""
+
+
+def _input_value(components: Any, custom_id: str) -> str | None:
+    """The value of the text input ``custom_id`` anywhere in a submit's components (labels and action rows)."""
+    for component in components if isinstance(components, list) else ():
+        if not isinstance(component, dict):
+            continue
+        if component.get("custom_id") == custom_id and isinstance(component.get("value"), str):
+            return component["value"]
+        nested = [component["component"]] if isinstance(component.get("component"), dict) else []
+        found = _input_value(nested + list(component.get("components") or []), custom_id)
+        if found is not None:
+            return found
+    return None
 
 
 class ReplyOfferButton(

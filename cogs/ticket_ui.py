@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
-from bot.api import TICKET_ID_RE
 from bot.models import Ticket
 from bot.ui import ReplyOfferButton, guarded
+from bot.validation import LISTED_ID
 
 if TYPE_CHECKING:
     from bot.client import TicketBot
@@ -22,7 +22,7 @@ else:
 
 __all__ = ("DYNAMIC_ITEMS", "ReplyButton", "TicketActionButton", "ticket_buttons")
 
-TICKET = TICKET_ID_RE.pattern
+TICKET = LISTED_ID.pattern  # any id Series lists that fits a custom_id (docs/series-api.md#ticket-id-shape)
 
 # action -> (label, style, the status it sets, if it is a status change)
 ACTIONS: dict[str, tuple[str, discord.ButtonStyle, str | None]] = {
@@ -74,13 +74,13 @@ class TicketActionButton(
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         desk = interaction.client.services.desk
         if self.action == "claim":
-            await desk.claim(interaction, self.ticket_id)
+            await desk.claim(interaction, self.ticket_id, typed=False)
         elif self.action == "unclaim":
-            await desk.unclaim(interaction, self.ticket_id)
+            await desk.unclaim(interaction, self.ticket_id, typed=False)
         else:
             status = ACTIONS[self.action][2]
             assert status is not None
-            await desk.set_status(interaction, self.ticket_id, status)
+            await desk.set_status(interaction, self.ticket_id, status, typed=False)
 
 
 def ticket_buttons(ticket: Ticket) -> discord.ui.View:
@@ -89,6 +89,8 @@ def ticket_buttons(ticket: Ticket) -> discord.ui.View:
     Game reports are read-only (no Reply); closed tickets keep only Reopen.
     """
     view = discord.ui.View(timeout=None)
+    if not LISTED_ID.fullmatch(ticket.id):
+        return view  # an id that can't travel in a button: act on it with the commands or on Series
     if ticket.status == "closed":
         view.add_item(TicketActionButton("reopen", ticket.id))
         return view

@@ -19,6 +19,7 @@ from bot.render import clip, ticket_embed
 from bot.repositories import Reply, StaffLinkRepo
 from bot.service import StaffActions
 from bot.tasks import Background
+from bot.ui import box_submission, report_error
 from bot.validation import MAX_REPLY_LENGTH, clean_ticket_id
 
 from .ticket_ui import DYNAMIC_ITEMS, ticket_buttons
@@ -71,6 +72,16 @@ class Tickets(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         if self._recovery is not None:
             self._recovery.cancel()
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """Reply boxes are answered from their submit payload, with no modal object kept (see ``bot.ui``)."""
+        if box_submission(interaction) is None:
+            return
+        try:
+            await self.desk.submit_box(interaction)
+        except Exception as exc:  # noqa: BLE001 - the error boundary for box submits
+            await report_error(interaction, exc, where="reply box")
 
     # -- /reply ----------------------------------------------------------------------------------------------
 

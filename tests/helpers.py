@@ -175,7 +175,20 @@ class World:
 
     async def link(self, member: simcord.MemberActor, roblox_id: int = STAFF_ROBLOX_ID) -> None:
         result = await self.admin.slash(self.channel, "staff link", member=member, roblox_user_id=str(roblox_id))
-        assert "Linked" in result.response.content
+        assert "inked" in result.response.content  # Linked, or Relinked
+
+    async def accepted_reply(
+        self, ticket_id: str, content: str, *, roblox_id: int = STAFF_ROBLOX_ID, in_channel: bool = True
+    ) -> int:
+        """A reply of the staff member's, saved in the outbox as if the bot stopped before sending it."""
+        return await self.bot.services.replies.add(
+            guild_id=self.guild.id,
+            channel_id=self.channel.id if in_channel else None,
+            member_id=self.staff.id,
+            roblox_user_id=roblox_id,
+            ticket_id=ticket_id,
+            content=content,
+        )
 
     async def poll(self) -> None:
         """Let one feed poll happen."""

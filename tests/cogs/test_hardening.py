@@ -162,16 +162,8 @@ async def test_poller_backs_off_and_resumes(world: World):
 
 async def test_reply_accepted_before_a_crash_is_delivered_after_restart(claimed, make_bot):
     world, tid = claimed
-    bot = world.env.bot
     # The reply was accepted (written to the outbox), then the process died before sending it.
-    rid = await bot.services.replies.add(
-        guild_id=world.guild.id,
-        channel_id=world.channel.id,
-        member_id=world.staff.id,
-        roblox_user_id=STAFF_ROBLOX_ID,
-        ticket_id=tid,
-        content="written before the crash",
-    )
+    rid = await world.accepted_reply(tid, "written before the crash")
     await world.env.restart_bot(make_bot())
     await world.env.settle()
     assert staff_messages(world, tid) == ["written before the crash"]
@@ -188,14 +180,7 @@ async def test_reply_in_flight_at_a_crash_is_not_sent_twice(claimed, make_bot):
     world, tid = claimed
     bot = world.env.bot
     world.fake.staff_message(tid, STAFF_ROBLOX_ID, "it did arrive")  # the request got through before the crash
-    rid = await bot.services.replies.add(
-        guild_id=world.guild.id,
-        channel_id=None,
-        member_id=world.staff.id,
-        roblox_user_id=STAFF_ROBLOX_ID,
-        ticket_id=tid,
-        content="it did arrive",
-    )
+    rid = await world.accepted_reply(tid, "it did arrive", in_channel=False)
     await bot.services.replies.set_state(rid, state="sending")
     await world.env.restart_bot(make_bot())
     await world.env.settle()
@@ -253,14 +238,7 @@ async def test_replies_being_sent_hold_off_a_graceful_stop(claimed, monkeypatch)
 
 async def test_recovered_reply_is_reported_in_its_channel_when_dms_are_closed(claimed, make_bot):
     world, tid = claimed
-    await world.env.bot.services.replies.add(
-        guild_id=world.guild.id,
-        channel_id=world.channel.id,
-        member_id=world.staff.id,
-        roblox_user_id=STAFF_ROBLOX_ID,
-        ticket_id=tid,
-        content="before the crash",
-    )
+    await world.accepted_reply(tid, "before the crash")
     world.env.inject_error(
         "POST", "/users/@me/channels", status=403, code=50007, message="Cannot send messages to this user", times=None
     )
