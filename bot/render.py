@@ -55,21 +55,41 @@ def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    # Don't leave a lone backslash from escaping at the end: it would escape the ellipsis.
-    if cut.endswith("\\") and not cut.endswith("\\\\"):
+    # Don't leave a backslash that escapes nothing at the end (it would escape the ellipsis): an odd run of
+    # trailing backslashes means the last one was cut from the character it escaped.
+    if (len(cut) - len(cut.rstrip("\\"))) % 2:
         cut = cut[:-1]
     return cut + "…"
 
 
+def _escape_brackets(text: str) -> str:
+    """Escape every ``[`` and ``]`` not escaped yet, so no masked link can form, whatever shape it has."""
+    out, i = [], 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        out.append("\\" + char if char in "[]" else char)
+        i += 1
+    return "".join(out)
+
+
 def player_text(text: str, limit: int, *, placeholder: str = "*(empty)*") -> str:
-    """Make untrusted text safe to show: unmask links, escape markdown and mentions, then clip."""
+    """Make untrusted text safe to show: unmask links, escape markdown and mentions, then clip.
+
+    The common masked link becomes ``label (address)``; then every bracket left is escaped, so no other shape
+    (a newline in the label, nested brackets) can still hide an address behind a label.
+    """
     text = text.translate(_INVISIBLE)  # bidi overrides and zero-width characters can disguise text
     text = _MASKED_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
     text = discord.utils.escape_markdown(text)
     text = discord.utils.escape_mentions(text)
+    text = _escape_brackets(text)
     text = text.strip()
     if not text:
-        return placeholder
+        return clip(placeholder, limit)
     return clip(text, limit)
 
 
