@@ -15,6 +15,7 @@ from .render import choice_name, clip
 __all__ = ("ConfigCache", "ThreadIndex", "TicketCache")
 
 CONFIG_MAX_AGE = 300.0
+CONFIG_RETRY_SECONDS = 30.0  # after a failed background load, autocomplete doesn't ask Series again for this long
 log = logging.getLogger(__name__)
 
 MAX_CHOICES = 25
@@ -60,7 +61,9 @@ class TicketCache:
             ranked.append((rank, ticket.created_at, ticket))
         ranked.sort(key=lambda r: r[1], reverse=True)  # newest first...
         ranked.sort(key=lambda r: r[0])  # ...within each rank (sorts are stable)
-        return [app_commands.Choice(name=choice_name(t), value=t.id) for _, _, t in ranked[:MAX_CHOICES]]
+        # A value over 100 characters would make Discord refuse the whole list (docs/discord-limits.md#autocomplete).
+        usable = [t for _, _, t in ranked if len(t.id) <= 100]
+        return [app_commands.Choice(name=choice_name(t), value=t.id) for t in usable[:MAX_CHOICES]]
 
 
 class ThreadIndex:
@@ -91,7 +94,8 @@ class ConfigCache:
         self.value: TicketConfig | None = None
         self._fetched = 0.0
         self._lock = asyncio.Lock()
-        self._refresh: asyncio.Task[TicketConfig | None] | None = None
+        self._refresh: asyncio.Task[None] | None = None
+        self._retry_at = 0.0
 
     async def get(self, *, priority: int = 0) -> TicketConfig:
         async with self._lock:
@@ -108,14 +112,29 @@ class ConfigCache:
             log.warning("Series tickets config unavailable: %s", exc.message)
             return None
 
-    def department_choices(self, current: str) -> list[app_commands.Choice[str]]:
-        """Autocomplete from memory (no defer possible); the first keystroke loads the config for the next."""
+    def department_choices(self, current: str, *, may_load: bool) -> list[app_commands.Choice[str]]:
+        """Autocomplete from memory (no defer possible, docs/discord-limits.md#autocomplete).
+
+        While the config isn't loaded, a keystroke from linked staff (``may_load``) starts one background load for
+        the next keystroke; never more than one at a time, none for 30 s after a failure, and none at all for
+        anyone else: autocomplete must not spend the key's budget for members who aren't staff.
+        """
         if self.value is None:
-            self._refresh = asyncio.get_running_loop().create_task(self.get_or_none())
+            if may_load:
+                self._start_load()
             return []
         needle = current.strip().casefold()
         return [
             app_commands.Choice(name=clip(d.name or d.id, 100), value=d.id)
             for d in self.value.departments.values()
-            if needle in d.name.casefold() or needle in d.id.casefold()
+            if (needle in d.name.casefold() or needle in d.id.casefold()) and len(d.id) <= 100
         ][:MAX_CHOICES]
+
+    def _start_load(self) -> None:
+        if (self._refresh is not None and not self._refresh.done()) or time.monotonic() < self._retry_at:
+            return
+        self._refresh = asyncio.get_running_loop().create_task(self._load(), name="tickets config")
+
+    async def _load(self) -> None:
+        if await self.get_or_none() is None:
+            self._retry_at = time.monotonic() + CONFIG_RETRY_SECONDS

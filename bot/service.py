@@ -98,6 +98,14 @@ class StaffActions:
             raise NotLinked()
         return link.roblox_user_id
 
+    async def is_linked(self, *, guild_id: int, member_id: int, within: float = 0.5) -> bool:
+        """Whether the member is linked staff, answered fast enough for autocomplete (False if the database is slow)."""
+        try:
+            link = await asyncio.wait_for(self.links.get(guild_id=guild_id, member_id=member_id), within)
+        except TimeoutError:
+            return False
+        return link is not None
+
     async def authorize(self, ticket_id: str, staff_id: int) -> Ticket:
         """Fetch the ticket and refuse if its department lists members and the caller isn't one of them."""
         ticket = await self.api.get_ticket(ticket_id)

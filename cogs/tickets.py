@@ -237,7 +237,10 @@ class Tickets(commands.Cog):
 
     @ticket_transfer.autocomplete("department")
     async def department_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return self.config.department_choices(current)
+        staff = interaction.guild_id is not None and await self.actions.is_linked(
+            guild_id=interaction.guild_id, member_id=interaction.user.id
+        )
+        return self.config.department_choices(current, may_load=staff)
 
 
 async def setup(bot: TicketBot) -> None:

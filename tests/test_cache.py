@@ -62,11 +62,32 @@ async def test_department_choices_come_from_memory_and_the_first_keystroke_loads
         http_session, base_url=fake_series.url, api_key=Secret("test-key"), limiter=RateLimiter(UNLIMITED)
     )
     config = ConfigCache(api)
-    assert config.department_choices("") == []  # not loaded: answered at once, and a load starts
+    assert config.department_choices("", may_load=True) == []  # not loaded: answered at once, and a load starts
     for _ in range(50):
         if config.value is not None:
             break
         await asyncio.sleep(0.02)
-    names = [c.name for c in config.department_choices("")]
+    names = [c.name for c in config.department_choices("", may_load=True)]
     assert "Support Department" in names
-    assert [c.value for c in config.department_choices("moder")] == ["moderation-dept"]
+    assert [c.value for c in config.department_choices("moder", may_load=True)] == ["moderation-dept"]
+
+
+async def test_department_autocomplete_never_spends_the_key_for_non_staff_and_loads_once(fake_series, http_session):
+    """Defect: while the config wasn't loaded, any member's keystroke started a Series request."""
+    api = SeriesClient(
+        http_session, base_url=fake_series.url, api_key=Secret("test-key"), limiter=RateLimiter(UNLIMITED)
+    )
+    config = ConfigCache(api)
+    for _ in range(20):
+        assert config.department_choices("s", may_load=False) == []
+    await asyncio.sleep(0.1)
+    assert fake_series.count("GET", "/tickets/config") == 0
+    fake_series.fail_next("GET", r"^/tickets/config$", status=503, times=2)  # the client retries a GET once
+    for _ in range(20):  # twenty fast keystrokes from staff while Series is down: one load, not twenty
+        config.department_choices("s", may_load=True)
+    for _ in range(50):
+        await asyncio.sleep(0.02)
+    assert fake_series.count("GET", "/tickets/config") == 2 and config.value is None
+    config.department_choices("s", may_load=True)  # within 30 s of the failure: not again
+    await asyncio.sleep(0.1)
+    assert fake_series.count("GET", "/tickets/config") == 2

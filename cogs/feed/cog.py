@@ -306,7 +306,10 @@ class Feed(commands.Cog):
     @feed_set.autocomplete("department")
     @feed_remove.autocomplete("department")
     async def department_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return self.config.department_choices(current)
+        staff = interaction.guild_id is not None and await self.actions.is_linked(
+            guild_id=interaction.guild_id, member_id=interaction.user.id
+        )
+        return self.config.department_choices(current, may_load=staff)
 
     async def _department(self, value: str | None) -> str:
         if not value or not value.strip():

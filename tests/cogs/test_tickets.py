@@ -253,3 +253,13 @@ async def test_autocomplete_limits_and_order(routed: World):
     [card] = card_for(w.channel, ids[7])
     inside = await w.staff.autocomplete(thread_of(w, card), "reply", "ticket_id", "")
     assert inside[0]["value"] == ids[7]
+
+
+async def test_department_autocomplete_asks_series_nothing_for_a_member_who_isnt_staff(world: World):
+    world.bot.services.workspace.config.value = None
+    before = world.fake.count("GET", "/tickets/config")
+    for typed in ("s", "su", "sup"):
+        choices = await world.player_fan.autocomplete(world.channel, "ticket transfer", "department", typed)
+        assert choices == []
+    await world.env.settle()
+    assert world.fake.count("GET", "/tickets/config") == before
