@@ -18,7 +18,8 @@ from .database import Database
 from .desk import Desk
 from .poller import Poller
 from .ratelimit import RateLimiter
-from .repositories import AuditRepo, FeedRepo, MetaRepo, ReplyRepo, StaffLinkRepo
+from .repositories import AuditRepo, FeedRepo, MetaRepo, ReplyRepo, RetentionRepo, StaffLinkRepo
+from .retention import Retention
 from .service import StaffActions
 from .tasks import Background
 
@@ -52,6 +53,7 @@ class Services:
     actions: StaffActions
     desk: Desk
     background: Background
+    retention: Retention
 
 
 def build_workspace(
@@ -84,6 +86,7 @@ def build_services(
     workspace = build_workspace(settings, session=session, feed=feed, limiter=limiter)
     links, replies, audit = StaffLinkRepo(db), ReplyRepo(db), AuditRepo(db)
     actions = StaffActions(api=workspace.client, links=links, replies=replies, audit=audit, config=workspace.config)
+    threads = ThreadIndex()
     return Services(
         settings=settings,
         db=db,
@@ -93,8 +96,9 @@ def build_services(
         audit=audit,
         meta=MetaRepo(db),
         feed=feed,
-        threads=ThreadIndex(),
+        threads=threads,
         actions=actions,
         desk=Desk(actions=actions),
         background=Background(),
+        retention=Retention(repo=RetentionRepo(db), threads=threads, days=settings.data_retention_days),
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from collections import OrderedDict
 
 from discord import app_commands
 
@@ -21,11 +23,20 @@ log = logging.getLogger(__name__)
 MAX_CHOICES = 25
 
 
-class TicketCache:
-    """TicketId → the latest :class:`Ticket` seen, from polls, shows and actions."""
+MAX_INACTIVE = 1000  # resolved and closed tickets kept for autocomplete (/ticket show, status, history)
 
-    def __init__(self) -> None:
+
+class TicketCache:
+    """TicketId → the latest :class:`Ticket` seen, from polls, shows and actions: what autocomplete needs.
+
+    Bounded: tickets are kept without their messages (autocomplete never shows them), every active ticket is kept,
+    and of the resolved and closed ones only the :data:`MAX_INACTIVE` most recently seen.
+    """
+
+    def __init__(self, *, max_inactive: int = MAX_INACTIVE) -> None:
         self._tickets: dict[str, Ticket] = {}
+        self._inactive: OrderedDict[str, None] = OrderedDict()
+        self.max_inactive = max_inactive
 
     def __len__(self) -> int:
         return len(self._tickets)
@@ -34,8 +45,17 @@ class TicketCache:
         return self._tickets.get(ticket_id)
 
     def put(self, ticket: Ticket) -> None:
-        if ticket.id:
-            self._tickets[ticket.id] = ticket
+        if not ticket.id:
+            return
+        self._tickets[ticket.id] = dataclasses.replace(ticket, messages=()) if ticket.messages else ticket
+        if ticket.is_active:
+            self._inactive.pop(ticket.id, None)
+            return
+        self._inactive[ticket.id] = None
+        self._inactive.move_to_end(ticket.id)
+        while len(self._inactive) > self.max_inactive:
+            oldest, _ = self._inactive.popitem(last=False)
+            self._tickets.pop(oldest, None)
 
     def active(self) -> list[Ticket]:
         """Open and in-progress tickets, oldest first."""
@@ -43,6 +63,7 @@ class TicketCache:
 
     def discard(self, ticket_id: str) -> None:
         self._tickets.pop(ticket_id, None)
+        self._inactive.pop(ticket_id, None)
 
     def choices(
         self, query: str, *, staff_id: int | None = None, first: str | None = None, active_only: bool = True
@@ -80,6 +101,9 @@ class ThreadIndex:
 
     def add(self, thread_id: int, ticket_id: str) -> None:
         self._tickets[thread_id] = ticket_id
+
+    def forget(self, thread_id: int) -> None:
+        self._tickets.pop(thread_id, None)
 
     def ticket_for(self, channel_id: int | None) -> str | None:
         return self._tickets.get(channel_id) if channel_id is not None else None

@@ -17,7 +17,7 @@ __all__ = ("EXTENSIONS", "TicketBot")
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
-EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed")
+EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed", "cogs.maintenance")
 
 
 class TicketBot(commands.Bot):
@@ -32,6 +32,8 @@ class TicketBot(commands.Bot):
             intents=intents,
             tree_cls=BotTree,
             help_command=None,
+            # No message cache: the bot fetches what it edits, and 1,000 cached cards cost megabytes for nothing.
+            max_messages=None,
             # Player text must never ping anyone; a ping is opted into per message
             # (docs/discord-limits.md#allowed-mentions).
             allowed_mentions=discord.AllowedMentions.none(),

@@ -20,8 +20,10 @@ __all__ = (
     "Card",
     "FeedRepo",
     "MetaRepo",
+    "Pruned",
     "Reply",
     "ReplyRepo",
+    "RetentionRepo",
     "RobloxUserRecord",
     "RobloxUserRepo",
     "Route",
@@ -250,6 +252,7 @@ class SeenTicket:
     status: str
     department: str
     first_seen_at: str | None = None  # when the poller first listed it (the bot's clock)
+    handled_at: str | None = None  # when the feed last handled it (the bot's clock)
 
 
 class FeedRepo:
@@ -344,13 +347,16 @@ class FeedRepo:
         )
 
     async def mark_seen(self, *, ticket_id: str, updated_at: str, status: str, department: str) -> None:
+        now = utcnow()
         await self.db.execute(
             """
-            INSERT INTO feed_tickets (ticket_id, updated_at, status, department, first_seen_at) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO feed_tickets (ticket_id, updated_at, status, department, first_seen_at, handled_at)
+            VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (ticket_id) DO UPDATE SET
-                updated_at = excluded.updated_at, status = excluded.status, department = excluded.department
+                updated_at = excluded.updated_at, status = excluded.status, department = excluded.department,
+                handled_at = excluded.handled_at
             """,
-            (ticket_id, updated_at, status, department, utcnow()),
+            (ticket_id, updated_at, status, department, now, now),
         )
 
     # cards
@@ -550,3 +556,64 @@ class RobloxUserRepo:
             (limit,),
         )
         return [int(r[0]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    tickets: int = 0
+    replies: int = 0
+    audit: int = 0
+    roblox_users: int = 0
+
+
+_PRUNE_TICKETS = (
+    "DELETE FROM cards WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM mirrored_messages WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM feed_pings WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM feed_tickets WHERE ticket_id IN (SELECT value FROM json_each(?))",
+)
+
+
+class RetentionRepo:
+    """Pruning what would otherwise grow for ever (``DATA_RETENTION_DAYS``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def prune(self, *, before: str, audit_before: str) -> tuple[Pruned, list[int]]:
+        """Delete the data of tickets done (resolved, closed or gone) and handled before ``before``, reply rows
+        settled before it, and audit entries older than ``audit_before``. Returns the counts and the thread ids
+        that no longer belong to any card."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                """
+                SELECT ticket_id FROM feed_tickets
+                WHERE status IN ('resolved', 'closed', 'gone') AND handled_at < ?
+                """,
+                (before,),
+            ) as cur:
+                done = json.dumps([row[0] for row in await cur.fetchall()])
+            async with conn.execute(
+                """
+                SELECT thread_id FROM cards
+                WHERE thread_id IS NOT NULL AND ticket_id IN (SELECT value FROM json_each(?))
+                """,
+                (done,),
+            ) as cur:
+                threads = [int(row[0]) for row in await cur.fetchall()]
+            for statement in _PRUNE_TICKETS:
+                await conn.execute(statement, (done,))
+            replies = await conn.execute(
+                "DELETE FROM replies WHERE state NOT IN ('pending', 'sending') AND updated_at < ?", (before,)
+            )
+            audit = await conn.execute("DELETE FROM audit WHERE created_at < ?", (audit_before,))
+            names = await conn.execute(
+                """
+                DELETE FROM roblox_users
+                WHERE coalesce(fetched_at, headshot_fetched_at, '') < ?
+                  AND id NOT IN (SELECT roblox_user_id FROM staff_links)
+                """,
+                (before,),
+            )
+            counts = Pruned(len(json.loads(done)), replies.rowcount, audit.rowcount, names.rowcount)
+        return counts, threads

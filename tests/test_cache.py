@@ -91,3 +91,15 @@ async def test_department_autocomplete_never_spends_the_key_for_non_staff_and_lo
     config.department_choices("s", may_load=True)  # within 30 s of the failure: not again
     await asyncio.sleep(0.1)
     assert fake_series.count("GET", "/tickets/config") == 2
+
+
+def test_the_cache_is_bounded_and_keeps_no_messages():
+    cache = TicketCache(max_inactive=3)
+    for n in range(1, 11):
+        cache.put(ticket(n, Status="closed"))
+    cache.put(ticket(20))  # active: always kept
+    assert len(cache) == 4 and {t.id for t in cache.active()} == {"TICKET-20-A"}
+    assert cache.get("TICKET-1-A") is None and cache.get("TICKET-10-A") is not None
+    assert cache.get("TICKET-20-A").messages == ()  # make_ticket has three; autocomplete needs none
+    cache.put(ticket(20, Status="resolved"))
+    assert len(cache) == 3  # now one of the three most recent inactive ones

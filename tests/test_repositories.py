@@ -100,3 +100,41 @@ async def test_roblox_ids_without_a_name(db):
 async def test_roblox_ids_must_be_positive(db):
     with pytest.raises(sqlite3.IntegrityError):
         await RobloxUserRepo(db).note(user_id=0)
+
+
+GROWING = ("replies", "audit", "cards", "mirrored_messages", "feed_tickets", "feed_pings", "staff_links")
+
+
+async def test_every_hot_query_uses_an_index(db, monkeypatch):
+    """EXPLAIN QUERY PLAN for each statement the bot runs on a hot path: none scans a table that grows."""
+    from bot.repositories import AuditRepo, FeedRepo
+
+    seen: list[tuple[str, tuple]] = []
+    for name in ("fetchone", "fetchall", "execute"):
+        original = getattr(type(db), name)
+
+        async def recording(self, sql, params=(), _original=original):
+            seen.append((sql, tuple(params)))
+            return await _original(self, sql, params)
+
+        monkeypatch.setattr(type(db), name, recording)
+    links, replies, feed, audit = StaffLinkRepo(db), ReplyRepo(db), FeedRepo(db), AuditRepo(db)
+    await links.get(guild_id=1, member_id=2)
+    await links.members_for(guild_id=1, roblox_user_id=3)
+    await replies.sender_of(ticket_id="T", roblox_user_id=3, content="x")
+    await replies.unfinished()
+    await feed.card(guild_id=1, ticket_id="T")
+    await feed.card_by_message(5)
+    await feed.thread_tickets()
+    await feed.seen_one("T")
+    await feed.seen_many(["T", "U"])
+    await feed.active_seen()
+    await feed.mirrored(guild_id=1, ticket_id="T")
+    await feed.pinged(guild_id=1, ticket_id="T", department="")
+    await audit.for_ticket(guild_id=1, ticket_id="T")
+    monkeypatch.undo()
+    assert len(seen) == 13
+    for sql, params in seen:
+        plan = " | ".join(row[3] for row in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
+        scans = [step for step in plan.split(" | ") if step.startswith("SCAN") and any(t in step for t in GROWING)]
+        assert scans == [], f"{sql.strip()} -> {plan}"
