@@ -8,20 +8,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import signal
 import sys
+import time
+from datetime import UTC, datetime
 
 import aiohttp
 import discord
 from dotenv import find_dotenv, load_dotenv
 
-from .api import SeriesError
+from .api import SeriesError, SeriesNotFound
 from .app import Services, build_services
 from .client import TicketBot
 from .config import Config, ConfigError
 from .database import Database, DatabaseError
+from .lease import Lease
 from .logs import setup_logging
 
 log = logging.getLogger("bot")
@@ -30,42 +34,163 @@ EXIT_OK = 0
 EXIT_SETUP = 2
 
 
+LEASE_LOG_EVERY = 60.0
+LOGIN_BACKOFF = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+class Stop:
+    """SIGTERM / SIGINT, whatever the bot is doing: waiting for the lease, retrying Discord, or running."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.bot: TicketBot | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # kept until done: asyncio holds tasks only weakly
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers on Windows
+                loop.add_signal_handler(sig, lambda s=sig: self.now(s.name))
+
+    def now(self, why: str) -> None:
+        log.info("Received %s; shutting down", why)
+        self.event.set()
+        if self.bot is not None and not self.bot.is_closed():
+            task = asyncio.get_running_loop().create_task(self.bot.close(), name="stop")
+            self._tasks.add(task)
+            task.add_done_callback(self._stopped)
+
+    def _stopped(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Shutting down failed", exc_info=task.exception())
+
+    async def sleep(self, seconds: float) -> bool:
+        """Wait ``seconds``, or less if asked to stop; True if asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), seconds)
+        return self.event.is_set()
+
+
 async def run(config: Config, *, force_sync: bool = False) -> int:
+    stop = Stop()
+    stop.install()
     try:
         db = await Database.open(config.database_path)
     except DatabaseError as exc:
         log.error("%s", exc)
         return EXIT_SETUP
+    lease = Lease(db)
     try:
+        if not await _wait_for_lease(lease, config, stop):
+            return EXIT_OK
         async with aiohttp.ClientSession() as session:
             services = build_services(config, session=session, db=db)
             if not await _key_is_usable(services):
                 return EXIT_SETUP
-            bot = TicketBot(services, force_sync=force_sync)
-            stopping: set[asyncio.Task[None]] = set()  # kept until done: asyncio holds tasks only weakly
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers on Windows
-                    loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s, stopping))
+            bot = stop.bot = TicketBot(services, force_sync=force_sync)
+            renewal = asyncio.get_running_loop().create_task(_keep_lease(lease, stop), name="lease")
             try:
                 async with bot:
-                    await bot.start(config.discord_token.reveal())
+                    if not await _log_in(bot, config, stop):
+                        return EXIT_OK
+                    await bot.connect()
             except discord.LoginFailure:
                 log.error("Discord refused the bot token. Set DISCORD_TOKEN to the token from the Developer Portal.")
                 return EXIT_SETUP
             except discord.PrivilegedIntentsRequired:
                 log.error("Discord asked for privileged intents this bot does not use; check the application settings.")
                 return EXIT_SETUP
+            finally:
+                renewal.cancel()
+                await asyncio.gather(renewal, return_exceptions=True)
     finally:
+        with contextlib.suppress(Exception):
+            await lease.release()
         await db.close()
         log.info("Database closed")
     log.info("Stopped")
     return EXIT_OK
 
 
+async def _wait_for_lease(lease: Lease, config: Config, stop: Stop) -> bool:
+    """Hold the database's lease before doing anything; wait (saying why) while another copy holds it."""
+    logged = -LEASE_LOG_EVERY
+    waited = 0.0
+    while (holder := await lease.acquire()) is not None:
+        if waited - logged >= LEASE_LOG_EVERY:
+            since = datetime.fromtimestamp(holder.acquired_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            log.warning(
+                "Another copy of Ticket Bridge (process %s on %s, since %s) is using %s. Waiting for it to stop; "
+                "if it crashed, this copy takes over within %.0f s.",
+                holder.pid,
+                holder.host,
+                since,
+                config.database_path,
+                max(holder.expires_at - time.time(), 0),
+            )
+            logged = waited
+        if await stop.sleep(lease.renew_every):
+            return False
+        waited += lease.renew_every
+    return True
+
+
+async def _keep_lease(lease: Lease, stop: Stop) -> None:
+    """Renew the lease; if another copy took it (this one was frozen too long), stop at once: never act twice."""
+    while not await stop.sleep(lease.renew_every):
+        try:
+            ours = await lease.renew()
+        except Exception:  # noqa: BLE001 - a busy database: try again at the next renewal
+            log.warning("Could not renew the database lease; trying again", exc_info=True)
+            continue
+        if not ours:
+            log.error("Another copy of Ticket Bridge took over the database; stopping this one.")
+            stop.now("lease lost")
+            return
+
+
+async def _log_in(bot: TicketBot, config: Config, stop: Stop) -> bool:
+    """Log in to Discord, retrying with back-off while it can't be reached (a restart loop would spend the daily
+    IDENTIFY budget, docs/discord-limits.md#identify-budget). A token Discord rejects still stops at once."""
+    for attempt in itertools.count():
+        try:
+            await bot.login(config.discord_token.reveal())
+            return True
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            wait = LOGIN_BACKOFF[min(attempt, len(LOGIN_BACKOFF) - 1)]
+            log.warning("Can't reach Discord (%s); trying again in %.0f s", _reason(exc), wait)
+        except discord.HTTPException as exc:
+            if exc.status < 500:
+                raise
+            wait = LOGIN_BACKOFF[min(attempt, len(LOGIN_BACKOFF) - 1)]
+            log.warning("Discord is having trouble (HTTP %s); trying again in %.0f s", exc.status, wait)
+        if await stop.sleep(wait):
+            return False
+    return False  # pragma: no cover - the loop only ends by returning
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "its address could not be looked up"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "the connection was refused or failed"
+    if isinstance(exc, TimeoutError):
+        return "it did not answer in time"
+    return type(exc).__name__
+
+
 async def _key_is_usable(services: Services) -> bool:
+    url = services.settings.series_api_url
     try:
         key = await services.workspace.client.check_key()
+    except SeriesNotFound:
+        log.error(
+            "SERIES_API_URL %s answered the key check with 404: it is not the Series API. "
+            "Leave SERIES_API_URL unset for Series itself (https://api.series.hr), or fix the address. Not starting.",
+            url,
+        )
+        return False
     except SeriesError as exc:
         # Series being down must not crash-loop the bot (each restart is a Discord IDENTIFY).
         log.warning("Could not check the Series API key (%s); starting anyway", exc.message)
@@ -79,19 +204,6 @@ async def _key_is_usable(services: Services) -> bool:
         return False
     log.info("Series API key is valid for workspace %r", key.workspace_name)
     return True
-
-
-def _stop(bot: TicketBot, sig: signal.Signals, stopping: set[asyncio.Task[None]]) -> None:
-    log.info("Received %s; shutting down", sig.name)
-    task = asyncio.get_running_loop().create_task(bot.close(), name="stop")
-    stopping.add(task)
-    task.add_done_callback(lambda t: _stopped(t, stopping))
-
-
-def _stopped(task: asyncio.Task[None], stopping: set[asyncio.Task[None]]) -> None:
-    stopping.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("Shutting down failed", exc_info=task.exception())
 
 
 def main(argv: list[str] | None = None) -> int:

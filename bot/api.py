@@ -218,7 +218,7 @@ class SeriesClient:
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            if status == 429:
+            if 400 <= status < 500:  # a refusal without the envelope (a 404 page): still typed by its status
                 return status, resp_headers, None
             raise SeriesUnavailable(
                 f"Series sent an answer the bot could not read (HTTP {status}).",

@@ -175,3 +175,25 @@ async def test_the_whole_path(world: World, bot: Bot):
     assert "Traceback" not in log
     assert TOKEN not in log and KEY not in log
     assert not d.unknown_routes, d.unknown_routes
+
+
+async def test_a_second_copy_on_the_same_database_waits_and_takes_over_when_the_first_stops(world: World, bot: Bot):
+    """Defect: in a deploy overlap both copies would recover replies and post cards. The second waits, says why, and
+    never connects to Discord until the first has stopped."""
+    d = world.discord
+    first = await bot.start()
+    await d.wait_for_connection(timeout=30)
+    second = await bot.start()
+    for _ in range(200):  # the log is a file another process writes: look at it every 0.1 s, for 20 s at most
+        if "Another copy of Ticket Bridge" in bot.log():
+            break
+        await asyncio.sleep(0.1)
+    assert "Another copy of Ticket Bridge" in bot.log()
+    await asyncio.sleep(3)
+    assert d.identify_count == 1 and second.returncode is None  # waiting, not connected, not crashed
+    first.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(first.wait(), 30) == 0
+    await d.wait_for_connection(timeout=30, identify_count=2)  # the released lease lets it in at once
+    second.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(second.wait(), 30) == 0
+    assert "Traceback" not in bot.log()
