@@ -16,12 +16,15 @@ from .cache import ConfigCache, ThreadIndex, TicketCache
 from .config import Config
 from .database import Database
 from .desk import Desk
+from .names import Names
 from .poller import Poller
 from .ratelimit import RateLimiter
-from .repositories import AuditRepo, FeedRepo, MetaRepo, ReplyRepo, RetentionRepo, StaffLinkRepo
+from .repositories import AuditRepo, FeedRepo, MetaRepo, ReplyRepo, RetentionRepo, RobloxUserRepo, StaffLinkRepo
 from .retention import Retention
+from .roblox import RobloxClient, RobloxDirectory
 from .service import StaffActions
 from .tasks import Background
+from .verification import VerificationProvider, configured_providers
 
 __all__ = ("Services", "Workspace", "build_services")
 
@@ -54,6 +57,9 @@ class Services:
     desk: Desk
     background: Background
     retention: Retention
+    roblox: RobloxDirectory
+    names: Names
+    verification: tuple[VerificationProvider, ...]
 
 
 def build_workspace(
@@ -87,6 +93,7 @@ def build_services(
     links, replies, audit = StaffLinkRepo(db), ReplyRepo(db), AuditRepo(db)
     actions = StaffActions(api=workspace.client, links=links, replies=replies, audit=audit, config=workspace.config)
     threads = ThreadIndex()
+    roblox = RobloxDirectory(RobloxClient.from_config(session, settings), RobloxUserRepo(db))
     return Services(
         settings=settings,
         db=db,
@@ -98,7 +105,10 @@ def build_services(
         feed=feed,
         threads=threads,
         actions=actions,
-        desk=Desk(actions=actions),
+        desk=Desk(actions=actions, tickets=workspace.tickets),
         background=Background(),
         retention=Retention(repo=RetentionRepo(db), threads=threads, days=settings.data_retention_days),
+        roblox=roblox,
+        names=Names(links=links, roblox=roblox),
+        verification=tuple(configured_providers(session, settings)),
     )

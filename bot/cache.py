@@ -66,7 +66,13 @@ class TicketCache:
         self._inactive.pop(ticket_id, None)
 
     def choices(
-        self, query: str, *, staff_id: int | None = None, first: str | None = None, active_only: bool = True
+        self,
+        query: str,
+        *,
+        staff_id: int | None = None,
+        first: str | None = None,
+        active_only: bool = True,
+        answerable: bool = False,
     ) -> list[app_commands.Choice[str]]:
         """Up to 25 choices matching ``query``: ``first`` (the thread's ticket), then the caller's claimed
         tickets, then the rest, newest first. Names are 1-100 characters; values are ticket ids."""
@@ -75,6 +81,8 @@ class TicketCache:
         for ticket in self._tickets.values():
             if active_only and not ticket.is_active and ticket.id != first:
                 continue
+            if answerable and (ticket.game_report or (ticket.claimed_by and ticket.claimed_by != staff_id)):
+                continue  # /reply offers only tickets the caller can answer
             haystack = f"{ticket.id} {ticket.subject} {ticket.author.username} {ticket.author.display_name}".casefold()
             if needle and needle not in haystack:
                 continue

@@ -17,7 +17,7 @@ __all__ = ("EXTENSIONS", "TicketBot")
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
-EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed", "cogs.maintenance")
+EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed", "cogs.maintenance", "cogs.help")
 
 
 class TicketBot(commands.Bot):

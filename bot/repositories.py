@@ -39,6 +39,12 @@ def _fields(row: aiosqlite.Row) -> dict[str, Any]:
     return {key: row[key] for key in row.keys()}  # noqa: SIM118 - a Row is not a mapping
 
 
+def _route(row: aiosqlite.Row) -> Route:
+    fields = _fields(row)
+    fields["backfill"] = bool(fields["backfill"])
+    return Route(**fields)
+
+
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -233,6 +239,7 @@ class Route:
     ping_role_id: int | None
     problem: str | None
     primed_at: str | None = None  # when the first poll with this route ran (moving it keeps it; see 0007)
+    backfill: bool = True  # post the tickets that were open before the route was set (0010)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +293,14 @@ class FeedRepo:
         row = await self.db.fetchone(
             "SELECT * FROM feed_routes WHERE guild_id = ? AND department = ?", (guild_id, department)
         )
-        return Route(**_fields(row)) if row else None
+        return _route(row) if row else None
+
+    async def set_backfill(self, *, guild_id: int, department: str, backfill: bool) -> None:
+        """Whether the route posts the tickets that were already open when it was set, or only new ones."""
+        await self.db.execute(
+            "UPDATE feed_routes SET backfill = ? WHERE guild_id = ? AND department = ?",
+            (int(backfill), guild_id, department),
+        )
 
     async def routes(self, *, guild_id: int | None = None) -> list[Route]:
         if guild_id is None:
@@ -295,7 +309,7 @@ class FeedRepo:
             rows = await self.db.fetchall(
                 "SELECT * FROM feed_routes WHERE guild_id = ? ORDER BY department", (guild_id,)
             )
-        return [Route(**_fields(r)) for r in rows]
+        return [_route(r) for r in rows]
 
     async def prime_routes(self, *, guild_id: int | None = None, department: str | None = None) -> int:
         """Mark routes (all, or one) whose tickets have all been listed since they were set: tickets first seen

@@ -28,7 +28,7 @@ from .models import Ticket, parse_time
 from .repositories import AuditEntry, AuditRepo, Reply, ReplyRepo, StaffLinkRepo
 from .validation import clean_message, clean_ticket_id, has_visible_text, listed_ticket_id
 
-__all__ = ("ReplySent", "StaffActions")
+__all__ = ("Done", "ReplySent", "StaffActions")
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +42,16 @@ class ReplySent:
     reply_id: int
     ticket_id: str
     text: str
+    api_message: str
+    ticket: Ticket | None = None  # as fetched before sending (None after a restart)
+    claimed: bool = False  # the reply claimed the ticket first
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """An action Series accepted: the ticket as it was just before, and Series' own sentence."""
+
+    ticket: Ticket
     api_message: str
 
 
@@ -121,12 +131,22 @@ class StaffActions:
     # -- replies -------------------------------------------------------------------------------------------------
 
     async def reply(
-        self, *, guild_id: int, channel_id: int | None, member_id: int, ticket_id: str, text: str, typed: bool = True
+        self,
+        *,
+        guild_id: int,
+        channel_id: int | None,
+        member_id: int,
+        ticket_id: str,
+        text: str,
+        typed: bool = True,
+        claim_first: bool = False,
     ) -> ReplySent:
         """Validate, record in the outbox, authorize, then send. On failure :class:`ReplyNotSent` carries the text,
         and a refusal before it is saved (a mistyped id, no link) hands the text back too.
 
         ``typed``: the id was typed by a person (strict pattern), not carried by one of our buttons or boxes.
+        ``claim_first``: claim the ticket for the caller first unless they hold it (the Reply box on an unclaimed
+        card says so).
         """
         raw = text
         try:
@@ -148,15 +168,38 @@ class StaffActions:
         )
         reply = await self.replies.get(reply_id)
         assert reply is not None
+        ticket: Ticket | None = None
+        claimed = False
         try:
             ticket = await self.authorize(ticket_id, staff_id)
+            if ticket.id and ticket.id != reply.ticket_id:  # addressed by the 24-hex id: the TicketId from here on
+                await self.replies.set_ticket(reply.id, ticket.id)
+                reply = dataclasses.replace(reply, ticket_id=ticket.id)
+            if claim_first and ticket.claimed_by != staff_id:
+                await self._claim_for(reply)
+                claimed = True
         except (SeriesError, UserFacingError) as exc:
             await self._settle(reply, "failed", getattr(exc, "message", str(exc)))
-            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=ticket_id, text=text) from exc
-        if ticket.id and ticket.id != reply.ticket_id:  # addressed by the 24-hex id: use the TicketId from here on
-            await self.replies.set_ticket(reply.id, ticket.id)
-            reply = dataclasses.replace(reply, ticket_id=ticket.id)
-        return await self.send(reply, ticket=ticket)
+            raise ReplyNotSent(
+                exc,
+                reply_id=reply.id,
+                ticket_id=reply.ticket_id,
+                text=text,
+                ticket=ticket,
+                claimed_by_other=_holder(ticket, staff_id),
+            ) from exc
+        sent = await self.send(reply, ticket=ticket)
+        return dataclasses.replace(sent, claimed=claimed)
+
+    async def _claim_for(self, reply: Reply) -> None:
+        await self._act(
+            reply.guild_id,
+            reply.member_id,
+            reply.roblox_user_id,
+            reply.ticket_id,
+            "claim",
+            lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id),
+        )
 
     async def send(self, reply: Reply, *, ticket: Ticket | None = None) -> ReplySent:
         """Send one outbox entry and record how it ended. ``ticket`` (if fetched) explains a claim refusal."""
@@ -172,17 +215,13 @@ class StaffActions:
                 ticket_id=reply.ticket_id,
                 text=reply.content,
                 maybe_delivered=exc.maybe_delivered,
+                ticket=ticket,
             ) from exc
         except SeriesError as exc:
             await self._settle(reply, "failed", exc.message)
-            holder = None
-            if ticket is not None and ticket.claimed_by and ticket.claimed_by != reply.roblox_user_id:
-                holder = ticket.claimed_by_name or f"Roblox user {ticket.claimed_by}"
-            raise ReplyNotSent(
-                exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, claimed_by_other=holder
-            ) from exc
+            raise _not_sent(exc, reply, ticket) from exc
         await self._settle(reply, "sent", message)
-        return ReplySent(reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, api_message=message)
+        return ReplySent(reply.id, reply.ticket_id, reply.content, message, ticket=ticket)
 
     async def _settle(self, reply: Reply, state: str, message: str) -> None:
         await self.replies.set_state(reply.id, state=state, error=None if state == "sent" else message)
@@ -210,6 +249,8 @@ class StaffActions:
             if previous == "sent":
                 raise UserFacingError("That reply was already delivered; it was not sent again.")
             raise UserFacingError("That reply is being sent right now; wait for the answer above.")
+        ticket: Ticket | None = None
+        claimed = False
         try:
             if previous == "unknown" and await self.delivered(reply):  # as the id it may have arrived as
                 await self._settle(reply, "sent", ALREADY_ARRIVED)
@@ -222,18 +263,13 @@ class StaffActions:
                 reply = dataclasses.replace(reply, roblox_user_id=link.roblox_user_id)
             ticket = await self.authorize(reply.ticket_id, reply.roblox_user_id)
             if claim_first and ticket.claimed_by != reply.roblox_user_id:
-                await self._act(
-                    reply.guild_id,
-                    reply.member_id,
-                    reply.roblox_user_id,
-                    reply.ticket_id,
-                    "claim",
-                    lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id),
-                )
+                await self._claim_for(reply)
+                claimed = True
         except (SeriesError, UserFacingError) as exc:
             await self.replies.set_state(reply.id, state=previous, error=getattr(exc, "message", str(exc)))
-            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content) from exc
-        return await self.send(reply, ticket=ticket)
+            raise _not_sent(exc, reply, ticket) from exc
+        sent = await self.send(reply, ticket=ticket)
+        return dataclasses.replace(sent, claimed=claimed)
 
     async def own_reply(self, *, reply_id: int, member_id: int) -> Reply:
         """A saved reply, for its author only (**Edit and send** opens it again)."""
@@ -297,19 +333,19 @@ class StaffActions:
 
     # ``typed``: the ticket id was typed by a person (strict pattern), not carried by one of our buttons.
 
-    async def claim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> str:
+    async def claim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> Done:
         return await self._checked_action(
             guild_id, member_id, _ticket(ticket_id, typed), "claim", lambda t, s: self.api.claim(t, staff_user_id=s)
         )
 
-    async def unclaim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> str:
+    async def unclaim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> Done:
         return await self._checked_action(
             guild_id, member_id, _ticket(ticket_id, typed), "unclaim", lambda t, s: self.api.unclaim(t, staff_user_id=s)
         )
 
     async def set_status(
         self, *, guild_id: int, member_id: int, ticket_id: str, status: str, typed: bool = True
-    ) -> str:
+    ) -> Done:
         return await self._checked_action(
             guild_id,
             member_id,
@@ -320,7 +356,7 @@ class StaffActions:
 
     async def transfer(
         self, *, guild_id: int, member_id: int, ticket_id: str, department_id: str, typed: bool = True
-    ) -> str:
+    ) -> Done:
         ticket_id = _ticket(ticket_id, typed)
         department_id = await self.resolve_department(department_id)
         return await self._checked_action(
@@ -368,7 +404,7 @@ class StaffActions:
         ticket_id: str,
         action: str,
         call: Callable[[str, int], Awaitable[str]],
-    ) -> str:
+    ) -> Done:
         staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
         record = functools.partial(
             self.audit.record, guild_id=guild_id, member_id=member_id, roblox_user_id=staff_id, ticket_id=ticket_id
@@ -379,7 +415,8 @@ class StaffActions:
             await record(action=action, result=f"refused: {getattr(exc, 'message', exc)}")
             raise
         ticket_id = ticket.id or ticket_id  # the TicketId, even when addressed by the 24-hex id
-        return await self._act(guild_id, member_id, staff_id, ticket_id, action, lambda: call(ticket_id, staff_id))
+        message = await self._act(guild_id, member_id, staff_id, ticket_id, action, lambda: call(ticket_id, staff_id))
+        return Done(ticket, message)
 
     async def _act(
         self,
@@ -400,6 +437,25 @@ class StaffActions:
             raise
         await record(action=action, result=f"ok: {result}")
         return result
+
+
+def _not_sent(exc: Exception, reply: Reply, ticket: Ticket | None) -> ReplyNotSent:
+    """A refusal of a saved reply, with its text, and who holds the ticket when someone else does."""
+    return ReplyNotSent(
+        exc,
+        reply_id=reply.id,
+        ticket_id=reply.ticket_id,
+        text=reply.content,
+        ticket=ticket,
+        claimed_by_other=_holder(ticket, reply.roblox_user_id),
+    )
+
+
+def _holder(ticket: Ticket | None, staff_id: int) -> str | None:
+    """Who holds the ticket, for a failed reply, when it is someone else."""
+    if ticket is not None and ticket.claimed_by and ticket.claimed_by != staff_id:
+        return ticket.claimed_by_name or f"Roblox user {ticket.claimed_by}"
+    return None
 
 
 def _ticket(ticket_id: str, typed: bool) -> str:

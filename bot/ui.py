@@ -43,7 +43,12 @@ __all__ = (
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
-OFFER_LABELS = {"claimsend": "Claim and send", "edit": "Edit and send", "check": "Check and send"}
+OFFER_LABELS = {
+    "claimsend": "Claim and send",
+    "retry": "Try again",
+    "edit": "Edit and send",
+    "check": "Check and send",
+}
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException, *, where: str = "") -> None:
@@ -112,11 +117,15 @@ def guarded(callback: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-BOX_ID = re.compile(r"(?:box:reply|ticket:replymodal):(?P<ticket_id>[^\s:]{1,64})")  # the second: older boxes
+# box:reply (the holder answers), box:claimreply (answering an unclaimed ticket claims it first); the last form is
+# how boxes opened by older versions were named.
+BOX_ID = re.compile(r"(?:box:(?P<mode>reply|claimreply)|ticket:replymodal):(?P<ticket_id>[^\s:]{1,64})")
 BOX_INPUT = "reply_text"
 
 
-def reply_box(ticket_id: str, *, default: str | None = None) -> discord.ui.Modal:
+def reply_box(
+    ticket_id: str, *, default: str | None = None, claim: bool = False, about: str | None = None
+) -> discord.ui.Modal:
     """The Reply box: one paragraph of up to 4000 characters.
 
     discord.py keeps an open modal by its ``custom_id`` alone, so two people answering one ticket (or a box opened
@@ -124,7 +133,9 @@ def reply_box(ticket_id: str, *, default: str | None = None) -> discord.ui.Modal
     only a picture of the box: it is stopped before it is sent, discord.py never holds it, and every submit is
     handled from its own payload by :func:`box_submission` (docs/discord-limits.md#modals-and-text-inputs).
     """
-    box = discord.ui.Modal(title="Reply to ticket", custom_id=f"box:reply:{ticket_id}", timeout=None)
+    mode = "claimreply" if claim else "reply"
+    title = "Claim and reply" if claim else "Reply to the player"
+    box = discord.ui.Modal(title=title, custom_id=f"box:{mode}:{ticket_id}", timeout=None)
     text: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
         custom_id=BOX_INPUT,
         style=discord.TextStyle.paragraph,
@@ -133,19 +144,21 @@ def reply_box(ticket_id: str, *, default: str | None = None) -> discord.ui.Modal
         default=default[:MAX_REPLY_LENGTH] if default else None,
         placeholder="Write your answer to the player",
     )
-    box.add_item(discord.ui.Label(text="Your reply", description=f"Ticket {ticket_id}", component=text))
+    hint = "Sending this claims the ticket for you." if claim else (about or f"Ticket {ticket_id}")
+    box.add_item(discord.ui.Label(text="Your reply", description=hint[:100], component=text))
     box.stop()
     return box
 
 
-def box_submission(interaction: discord.Interaction) -> tuple[str, str] | None:
-    """``(ticket id, text)`` when ``interaction`` submits a Reply box (opened by this bot, now or before a restart)."""
+def box_submission(interaction: discord.Interaction) -> tuple[str, str, bool] | None:
+    """``(ticket id, text, claim first)`` when ``interaction`` submits a Reply box (opened now or before a restart)."""
     if interaction.type is not discord.InteractionType.modal_submit or not isinstance(interaction.data, dict):
         return None
     match = BOX_ID.fullmatch(str(interaction.data.get("custom_id", "")))
     if match is None:
         return None
-    return match["ticket_id"], _input_value(interaction.data.get("components", []), BOX_INPUT) or ""
+    text = _input_value(interaction.data.get("components", []), BOX_INPUT) or ""
+    return match["ticket_id"], text, match["mode"] == "claimreply"
 
 
 def _input_value(components: Any, custom_id: str) -> str | None:
@@ -164,12 +177,12 @@ def _input_value(components: Any, custom_id: str) -> str | None:
 
 class ReplyOfferButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"reply:(?P<action>claimsend|edit|check):(?P<reply_id>[0-9]{1,18})",
+    template=r"reply:(?P<action>claimsend|retry|edit|check):(?P<reply_id>[0-9]{1,18})",
 ):
     """A button under a failed reply. The text lives in the reply outbox, so it survives restarts too."""
 
     def __init__(self, action: str, reply_id: int) -> None:
-        style = discord.ButtonStyle.secondary if action == "edit" else discord.ButtonStyle.success
+        style = discord.ButtonStyle.secondary if action == "edit" else discord.ButtonStyle.primary
         super().__init__(
             discord.ui.Button(label=OFFER_LABELS[action], style=style, custom_id=f"reply:{action}:{reply_id}")
         )

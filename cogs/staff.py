@@ -27,7 +27,13 @@ def profile(roblox_user_id: int) -> str:
 class Staff(commands.Cog):
     """Who is who: Discord members ↔ Roblox user ids (the ``staffUserId`` Series expects)."""
 
-    staff = app_commands.Group(name="staff", description="Link staff to their Roblox accounts", guild_only=True)
+    # Hidden from members without Manage Server; admin_only() checks again when a command runs.
+    staff = app_commands.Group(
+        name="staff",
+        description="Link staff to their Roblox accounts",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
 
     def __init__(self, *, links: StaffLinkRepo) -> None:
         self.links = links
@@ -94,9 +100,10 @@ class Staff(commands.Cog):
         embed = discord.Embed(title=f"Linked staff ({len(links)})", description=body, colour=discord.Colour.blurple())
         await interaction.followup.send(embed=embed, ephemeral=True)
 
-    @staff.command(name="whoami")
-    async def staff_whoami(self, interaction: discord.Interaction) -> None:
-        """Show which Roblox account you act as on Series."""
+    @app_commands.command(name="whoami")
+    @app_commands.guild_only()
+    async def whoami(self, interaction: discord.Interaction) -> None:
+        """Which Roblox account you act as on Series."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         link = await self.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id)

@@ -21,7 +21,12 @@ async def setup(bot: TicketBot) -> None:
     services = bot.services
     workspace = services.workspace
     publisher = Publisher(
-        bot, repo=services.feed, links=services.links, replies=services.replies, threads=services.threads
+        bot,
+        repo=services.feed,
+        links=services.links,
+        replies=services.replies,
+        threads=services.threads,
+        names=services.names,
     )
     await bot.add_cog(
         Feed(

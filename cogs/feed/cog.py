@@ -26,7 +26,7 @@ from bot.service import ReplySent, StaffActions
 from .backoff import TicketBackoff
 from .publisher import DEFAULT_ROUTE, Publisher, TicketProblem
 from .report import RouteLine, TicketTrouble, feed_pages
-from .views import FeedPageButton, pager
+from .views import BackfillButton, FeedPageButton, backfill_choice, pager
 
 if TYPE_CHECKING:
     from bot.client import TicketBot
@@ -51,7 +51,14 @@ REQUIRED_PERMISSIONS = (
 class Feed(commands.Cog):
     """Polls Series and keeps a card per ticket in each server's staff channels."""
 
-    feed = app_commands.Group(name="feed", description="Choose where new tickets appear", guild_only=True)
+    # Discord hides the whole /feed group from members without Manage Server; admin_only() checks again when a
+    # command runs, since server admins can change the default (docs/discord-limits.md#permissions-are-a-hint).
+    feed = app_commands.Group(
+        name="feed",
+        description="Choose the channels where tickets appear",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
 
     def __init__(
         self,
@@ -89,12 +96,12 @@ class Feed(commands.Cog):
     async def cog_load(self) -> None:
         self.threads.load(await self.repo.thread_tickets())
         self.publisher.backfill_guilds.update(route.guild_id for route in await self.repo.routes())
-        self.bot.add_dynamic_items(FeedPageButton)
+        self.bot.add_dynamic_items(FeedPageButton, BackfillButton)
         self.poll_loop.start()
 
     async def cog_unload(self) -> None:
         self.poll_loop.cancel()
-        self.bot.remove_dynamic_items(FeedPageButton)
+        self.bot.remove_dynamic_items(FeedPageButton, BackfillButton)
 
     # -- polling ---------------------------------------------------------------------------------------------
 
@@ -205,9 +212,9 @@ class Feed(commands.Cog):
     @feed.command(name="set")
     @admin_only()
     @app_commands.describe(
-        channel="Where the ticket cards go",
-        department="Only tickets of this department (leave empty for the default route)",
-        ping_role="A role to mention when a new ticket arrives (optional)",
+        channel="The channel for the ticket cards",
+        department="Only this department's tickets (leave empty: all other departments)",
+        ping_role="A role to mention when a new ticket arrives",
     )
     async def feed_set(
         self,
@@ -216,7 +223,7 @@ class Feed(commands.Cog):
         department: str | None = None,
         ping_role: discord.Role | None = None,
     ) -> None:
-        """Send new tickets to a channel, for all departments or one (Manage Server)."""
+        """Show tickets in a channel: every department's, or one department's."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         department = await self._department(department)
         assert interaction.guild_id is not None
@@ -227,48 +234,73 @@ class Feed(commands.Cog):
             ping_role_id=ping_role.id if ping_role else None,
         )
         self.publisher.route_changed(interaction.guild_id, department)
-        await self._prime(interaction.guild_id, department)
-        what = f"**{await self._department_name(department)}** tickets" if department else "Tickets (default route)"
+        open_now = await self._prime(interaction.guild_id, department)
+        what = f"**{await self._department_name(department)}** tickets" if department else "Tickets"
         lines = [
-            f"✅ {what} now go to {channel.mention}" + (f", mentioning {ping_role.mention}." if ping_role else ".")
+            f"✅ {what} now appear in {channel.mention}" + (f", mentioning {ping_role.mention}." if ping_role else ".")
         ]
         if old and old.channel_id != channel.id:
-            lines.append(f"They went to <#{old.channel_id}> before; existing cards move when their ticket changes.")
+            lines.append(f"They went to <#{old.channel_id}> before; each card moves over when its ticket changes.")
         missing = self._missing_permissions(channel)
         if missing:
-            lines.append(f"⚠️ I'm missing {missing} in {channel.mention}; cards can't be posted until that's fixed.")
-        lines.append("Open tickets will appear within one poll.")
-        await interaction.followup.send("\n".join(lines), ephemeral=True)
+            lines.append(f"⚠️ I'm missing {missing} in {channel.mention}; cards can't appear until that's fixed.")
+        view = discord.utils.MISSING
+        if old is None and open_now:
+            # A new route over open tickets: no flood. It posts only new ones until the admin asks for all of them.
+            await self.repo.set_backfill(guild_id=interaction.guild_id, department=department, backfill=False)
+            lines.append(
+                f"There {'is' if open_now == 1 else 'are'} **{open_now}** open ticket{'s' if open_now != 1 else ''} "
+                "already. Only new ones will appear, unless you want these too:"
+            )
+            view = backfill_choice(department, open_now)
+        elif old is None:
+            lines.append("New tickets will appear here as they come in.")
+        await interaction.followup.send("\n".join(lines), view=view, ephemeral=True)
 
-    async def _prime(self, guild_id: int, department: str) -> None:
+    async def post_existing(self, guild_id: int, department: str) -> None:
+        """The admin's answer: post every open ticket of the route too."""
+        await self.repo.set_backfill(guild_id=guild_id, department=department, backfill=True)
+        self.publisher.route_changed(guild_id, department)
+
+    async def _prime(self, guild_id: int, department: str) -> int:
         """List every active ticket now, so the ones already open count as backfill (no ping) and the next new
-        one pings at once. If Series can't be reached, the next poll primes the route instead."""
+        one pings at once. Returns how many open tickets the route covers (0 when Series can't be reached: the
+        next poll primes the route instead)."""
         try:
-            await self.poller.poll(details=False)
+            result = await self.poller.poll(details=False)
         except SeriesError as exc:
             log.info("Could not list tickets for the new route (%s); the next poll will", exc.message)
-            return
+            return 0
         await self.repo.prime_routes(guild_id=guild_id, department=department)
+        if department:
+            return sum(1 for t in self.tickets.active() if t.department == department)
+        routed = {r.department for r in await self.repo.routes(guild_id=guild_id)} - {DEFAULT_ROUTE}
+        return sum(1 for t in self.tickets.active() if t.department not in routed and t.id in result.listed)
 
     @feed.command(name="remove")
     @admin_only()
-    @app_commands.describe(department="The department route to remove (leave empty for the default route)")
+    @app_commands.describe(department="The department to stop showing (leave empty: all other departments)")
     async def feed_remove(self, interaction: Interaction, department: str | None = None) -> None:
-        """Stop sending tickets to a channel (Manage Server)."""
+        """Stop showing tickets in a channel (their cards stay)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         department = await self._department(department)
         assert interaction.guild_id is not None
         old = await self.repo.remove_route(guild_id=interaction.guild_id, department=department)
-        name = f"**{await self._department_name(department)}**" if department else "the default"
+        name = (
+            f"**{await self._department_name(department)}** tickets"
+            if department
+            else "tickets of all other departments"
+        )
         if old is None:
-            text = f"There was no route for {name} tickets; nothing changed. See `/feed show`."
+            text = f"Nothing was showing {name}, so nothing changed. `/feed show` lists what is set up."
         else:
-            text = f"✅ Removed the route for {name} tickets (it went to <#{old.channel_id}>). Existing cards stay."
+            text = f"✅ {name[0].upper()}{name[1:]} no longer appear in <#{old.channel_id}>. Their cards stay."
         await interaction.followup.send(text, ephemeral=True)
 
     @feed.command(name="show")
+    @admin_only()
     async def feed_show(self, interaction: Interaction) -> None:
-        """List where tickets go, and any problem with those channels or tickets."""
+        """Where tickets appear, and anything that stops them."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         pages = await self.report(interaction.guild_id)

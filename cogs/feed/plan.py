@@ -13,7 +13,7 @@ from enum import Enum
 from bot.models import Ticket
 from bot.repositories import Card, Route
 
-__all__ = ("NEW_TICKET", "NO_PING", "TRANSFERRED", "CardPlan", "Found", "Lookup", "PingFacts", "Step", "plan_card")
+__all__ = ("NEW_TICKET", "ALWAYS", "TRANSFERRED", "CardPlan", "Found", "Lookup", "RouteFacts", "Step", "plan_card")
 
 NEW_TICKET = "New ticket"
 TRANSFERRED = "Ticket transferred here"
@@ -54,15 +54,16 @@ SKIP = CardPlan(Step.SKIP)
 
 
 @dataclass(frozen=True, slots=True)
-class PingFacts:
-    """What the ping policy needs to know about a ticket and its route."""
+class RouteFacts:
+    """What the ping policy, and the choice of posting old tickets, need to know about a ticket and its route."""
 
     opened_since_route: bool = False  # the ticket was opened after the route was first set
     transferred: bool = False  # the ticket's department changed since the bot last handled it
     already_pinged: bool = False  # this route's role was already mentioned for this ticket
+    backfill: bool = True  # the route posts tickets that were open before it was set
 
 
-NO_PING = PingFacts()
+ALWAYS = RouteFacts()
 
 
 def plan_card(
@@ -72,7 +73,7 @@ def plan_card(
     *,
     route_blocked: bool,
     found: Found | None,
-    pings: PingFacts = NO_PING,
+    pings: RouteFacts = ALWAYS,
 ) -> CardPlan:
     """Decide what ``ticket``'s card in one server needs.
 
@@ -82,11 +83,14 @@ def plan_card(
 
     The role is mentioned once per ticket opened since the route existed, never for backfill, a route moved to
     another channel, or a restart; a ticket transferred into a department's own route may mention its role once.
+    A route set to post only new tickets gives no card to one that was open before it.
     """
     new_here = pings.opened_since_route and not pings.already_pinged
     if card is None:
         if route is None or not ticket.is_active or route_blocked:
             return SKIP  # no card for tickets that were never active while routed here
+        if not (pings.backfill or pings.opened_since_route or pings.transferred):
+            return SKIP  # the admin chose "only new ones" when the route was set over open tickets
         return CardPlan(Step.POST, channel_id=route.channel_id, ping=new_here, note=NEW_TICKET)
     if route is not None and route_blocked:
         return SKIP

@@ -24,11 +24,12 @@ import discord
 
 from bot.cache import ThreadIndex
 from bot.models import Message, Ticket, TicketConfig
-from bot.render import clip, player_text, ticket_embed
+from bot.names import Names
+from bot.render import card_embed, event_line, message_embed, moved_embed, player_name, status_change, thread_name
 from bot.repositories import Card, FeedRepo, ReplyRepo, Route, SeenTicket, StaffLinkRepo
 
 from ..ticket_ui import ticket_buttons
-from .plan import CardPlan, Found, Lookup, PingFacts, Step, plan_card
+from .plan import CardPlan, Found, Lookup, RouteFacts, Step, plan_card
 
 if TYPE_CHECKING:
     from bot.client import TicketBot
@@ -54,12 +55,20 @@ class Publisher:
     """Keeps a card per ticket in each server's staff channels, and the conversation in the card's thread."""
 
     def __init__(
-        self, client: TicketBot, *, repo: FeedRepo, links: StaffLinkRepo, replies: ReplyRepo, threads: ThreadIndex
+        self,
+        client: TicketBot,
+        *,
+        repo: FeedRepo,
+        links: StaffLinkRepo,
+        replies: ReplyRepo,
+        threads: ThreadIndex,
+        names: Names,
     ) -> None:
         self.client = client
         self.repo = repo
         self.links = links
         self.replies = replies
+        self.names = names
         self.threads = threads
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._problem_checked: dict[tuple[int, str], float] = {}
@@ -130,7 +139,7 @@ class Publisher:
             raise RouteProblem(f"I can't read messages in <#{card.channel_id}> any more ({refusal}).")
         assert route is not None or plan.step in (Step.EDIT, Step.ADOPT)
         if plan.step is Step.MOVE:
-            await self._mark_moved(message, plan)
+            await self._mark_moved(message, plan, ticket)
             await self.repo.forget_mirrored(guild_id=guild_id, ticket_id=ticket.id)  # the new thread gets it all
             message = None
         if plan.step in (Step.POST, Step.MOVE):
@@ -158,15 +167,17 @@ class Publisher:
 
     async def _ping_facts(
         self, guild_id: int, route: Route | None, ticket: Ticket, seen: SeenTicket | None
-    ) -> PingFacts:
-        if route is None or not route.ping_role_id:
-            return PingFacts()
+    ) -> RouteFacts:
+        if route is None:
+            return RouteFacts()
         first_seen = seen.first_seen_at if seen is not None else None
         # Both times are the bot's own clock (never Series' timestamps against ours): see migration 0007.
-        return PingFacts(
+        return RouteFacts(
             opened_since_route=bool(route.primed_at and first_seen and first_seen > route.primed_at),
             transferred=seen is not None and bool(seen.department) and seen.department != ticket.department,
-            already_pinged=await self.repo.pinged(guild_id=guild_id, ticket_id=ticket.id, department=route.department),
+            already_pinged=bool(route.ping_role_id)
+            and await self.repo.pinged(guild_id=guild_id, ticket_id=ticket.id, department=route.department),
+            backfill=route.backfill,
         )
 
     async def _look_up(self, card: Card, how: Lookup) -> tuple[Found, discord.Message | None, str]:
@@ -194,7 +205,7 @@ class Publisher:
                 if (
                     message.author.id == self.client.user.id
                     and message.embeds
-                    and ((message.embeds[0].title or "").startswith(f"{ticket_id} "))
+                    and _is_card_of(message.embeds[0], ticket_id)
                 ):
                     return message
         except discord.HTTPException:
@@ -237,28 +248,30 @@ class Publisher:
         self, message: discord.Message, ticket: Ticket, config: TicketConfig | None, guild_id: int
     ) -> None:
         try:
-            await message.edit(embed=await self._embed(ticket, config, guild_id), view=ticket_buttons(ticket))
+            # content=None: the line that pinged the role has done its job; it doesn't stay lit on the card.
+            await message.edit(
+                content=None, embed=await self._embed(ticket, config, guild_id), view=ticket_buttons(ticket)
+            )
         except discord.Forbidden as exc:
             raise RouteProblem(f"I can't edit my card in <#{message.channel.id}> ({exc.text}).") from exc
 
-    async def _mark_moved(self, message: discord.Message | None, plan: CardPlan) -> None:
-        if message is None:
+    async def _mark_moved(self, message: discord.Message | None, plan: CardPlan, ticket: Ticket) -> None:
+        """Grey the old card, take its buttons away, and say where the ticket went and who moved it."""
+        if message is None or plan.channel_id is None:
             return
-        embed = message.embeds[0] if message.embeds else discord.Embed()
-        embed.set_footer(text="Transferred to another department.")
+        mover = next((m for m in reversed(ticket.messages) if _is_event(m) and "transfer" in m.content.lower()), None)
+        names = await self.names.for_embed(message.guild.id if message.guild else 0, [mover and mover.author_id])
+        by = names.get(mover.author_id or 0, "") if mover else ""
         try:
-            await message.edit(content=f"➡️ Moved to <#{plan.channel_id}>", embed=embed, view=None)
+            await message.edit(content=None, embed=moved_embed(ticket, channel_id=plan.channel_id, by=by), view=None)
         except discord.HTTPException:
             log.info("Could not mark the old card %s as moved", message.id)
 
     async def _embed(self, ticket: Ticket, config: TicketConfig | None, guild_id: int) -> discord.Embed:
-        claimer = None
-        if ticket.claimed_by:
-            members = await self.links.members_for(guild_id=guild_id, roblox_user_id=ticket.claimed_by)
-            if members:
-                claimer = " ".join(f"<@{m}>" for m in members[:3])
-        note = "Closed. Reopen it to work on it again." if ticket.status == "closed" else None
-        return ticket_embed(ticket, config, claimer_mention=claimer, note=note)
+        change = status_change(ticket)
+        known = {ticket.claimed_by: ticket.claimed_by_name} if ticket.claimed_by and ticket.claimed_by_name else {}
+        names = await self.names.for_embed(guild_id, [ticket.claimed_by, change and change.by], known=known)
+        return card_embed(ticket, config, names=names)
 
     # -- the conversation thread -----------------------------------------------------------------------------
 
@@ -266,7 +279,7 @@ class Publisher:
         """Post the messages not yet in the thread. ``notify``: mention the claimer for player messages (not
         for the history of a card that was only just posted)."""
         first = ticket.first_message
-        to_post = [m for m in ticket.messages if (m.is_player or m.is_staff) and m is not first]
+        to_post = [m for m in ticket.messages if m is not first]  # the first one is the card's own text
         if not to_post:
             return
         done = await self.repo.mirrored(guild_id=card.guild_id, ticket_id=ticket.id)
@@ -276,12 +289,13 @@ class Publisher:
         thread = await self._thread(card, card_message, ticket)
         mark = functools.partial(self.repo.mark_mirrored, guild_id=card.guild_id, ticket_id=ticket.id)
         for message in pending:
-            if message.id in done and await self._already_in_thread(thread, message.id):
+            content, embed, mentions = await self._render(card.guild_id, ticket, message, notify=notify)
+            if message.id in done and await self._already_in_thread(thread, content, embed):
                 await mark(message_key=message.id, posted=True)
                 continue
             await mark(message_key=message.id, posted=False)
             try:
-                await self._post_message(thread, card.guild_id, ticket, message, notify=notify)
+                await thread.send(content=content, embed=embed or discord.utils.MISSING, allowed_mentions=mentions)
             except discord.HTTPException as exc:
                 # A locked or otherwise unusable thread: this ticket's conversation waits and is retried with the
                 # ticket's own back-off; the problem is logged once and shown by /feed show.
@@ -312,8 +326,7 @@ class Publisher:
         thread = await self._existing_thread(card)
         if thread is not None:
             return thread  # posting in an archived thread unarchives it; _keep_thread_state archives it again
-        subject = discord.utils.escape_mentions(" ".join(ticket.subject.split())) or "ticket"
-        name = clip(f"{ticket.id} · {subject}", 100)
+        name = thread_name(ticket)
         try:
             thread = await card_message.create_thread(name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES)
         except discord.HTTPException as exc:
@@ -352,51 +365,54 @@ class Publisher:
         except discord.HTTPException as exc:
             log.info("Could not %sarchive the thread of %s: %s", "un" if ticket.is_active else "", ticket.id, exc.text)
 
-    async def _already_in_thread(self, thread: discord.Thread, key: str) -> bool:
+    async def _already_in_thread(
+        self, thread: discord.Thread, content: str | None, embed: discord.Embed | None
+    ) -> bool:
+        """Whether a message the bot may have posted before a crash is in the thread (the same text, the same time)."""
         try:
-            async for message in thread.history(limit=100):
-                if message.embeds and key in (message.embeds[0].footer.text or ""):
+            async for posted in thread.history(limit=100):
+                if self.client.user is None or posted.author.id != self.client.user.id:
+                    continue
+                if embed is not None and posted.embeds:
+                    theirs = posted.embeds[0]
+                    if theirs.description == embed.description and theirs.timestamp == embed.timestamp:
+                        return True
+                elif embed is None and content is not None and posted.content == content:
                     return True
         except discord.HTTPException:
             return False
         return False
 
-    async def _post_message(
-        self, thread: discord.Thread, guild_id: int, ticket: Ticket, message: Message, *, notify: bool
-    ) -> None:
-        content = None
-        mentions = discord.AllowedMentions.none()
-        text = player_text(message.content, 4000)
-        cut = (
-            " · cut to fit Discord; the full text is on Series"
-            if text.endswith("…") and len(message.content) > 3000
-            else ""
-        )
+    async def _render(
+        self, guild_id: int, ticket: Ticket, message: Message, *, notify: bool
+    ) -> tuple[str | None, discord.Embed | None, discord.AllowedMentions]:
+        """A thread message: the player's words under their name (mentioning the claimer, when ``notify``), a staff
+        reply under its author's name, and anything else Series records (claims, transfers) as one quiet line."""
+        quiet = discord.AllowedMentions.none()
+        if not (message.is_player or message.is_staff):
+            return event_line(message), None, quiet
         if message.is_player:
-            embed = discord.Embed(colour=discord.Colour.blurple(), description=text)
-            embed.set_author(name=clip(f"{ticket.author.name} (player)", 256))
+            embed = message_embed(ticket, message, speaker=player_name(ticket))
             if notify and ticket.claimed_by:
                 members = await self.links.members_for(guild_id=guild_id, roblox_user_id=ticket.claimed_by)
                 if members:
-                    content = " ".join(f"<@{m}>" for m in members[:5]) + " the player answered"
-                    mentions = discord.AllowedMentions(users=[discord.Object(m) for m in members[:5]])
-        else:
-            embed = discord.Embed(colour=discord.Colour.green(), description=text)
-            reply = await self.replies.sender_of(
-                ticket_id=ticket.id, roblox_user_id=message.author_id or 0, content=message.content
-            )
-            if reply is not None:
-                embed.set_author(name="Staff reply sent from Discord")
-                content = f"💬 Reply by <@{reply}>"
-            else:
-                embed.set_author(
-                    name=clip(f"Staff reply on the Series website by {message.author_id or 'unknown'}", 256)
-                )
-                staff = await self.links.members_for(guild_id=guild_id, roblox_user_id=message.author_id or 0)
-                if staff:
-                    content = f"Reply on the Series website by <@{staff[0]}>"  # shown, not pinged (no allowance)
-        embed.set_footer(text=f"{message.id} · {message.timestamp[:16].replace('T', ' ')} UTC{cut}")
-        await thread.send(content=content, embed=embed, allowed_mentions=mentions)
+                    mention = discord.AllowedMentions(users=[discord.Object(m) for m in members[:5]])
+                    return " ".join(f"<@{m}>" for m in members[:5]), embed, mention
+            return None, embed, quiet
+        sender = await self.replies.sender_of(
+            ticket_id=ticket.id, roblox_user_id=message.author_id or 0, content=message.content
+        )
+        speaker = self._member_name(guild_id, sender) if sender is not None else None
+        if speaker is None:
+            known = {ticket.claimed_by: ticket.claimed_by_name} if ticket.claimed_by and ticket.claimed_by_name else {}
+            speaker = await self.names.speaker(message.author_id, known=known)
+        where = "Discord" if sender is not None else "the Series website"
+        return None, message_embed(ticket, message, speaker=f"{speaker} · staff, on {where}"), quiet
+
+    def _member_name(self, guild_id: int, member_id: int) -> str | None:
+        guild = self.client.get_guild(guild_id)
+        member = guild.get_member(member_id) if guild else None
+        return " ".join(member.display_name.split())[:80] if member else None
 
     # -- route problems ----------------------------------------------------------------------------------------
 
@@ -409,3 +425,12 @@ class Publisher:
             log.warning("Feed route %s/%s: %s", route.guild_id, route.department or "default", problem)
             await self.repo.set_problem(guild_id=route.guild_id, department=route.department, problem=problem)
         self._problem_checked[(route.guild_id, route.department)] = time.monotonic()
+
+
+def _is_event(message: Message) -> bool:
+    return not (message.is_player or message.is_staff)
+
+
+def _is_card_of(embed: discord.Embed, ticket_id: str) -> bool:
+    """Whether an embed of ours is this ticket's card (its footer carries the id; older cards had it in the title)."""
+    return (embed.footer.text or "") == ticket_id or (embed.title or "").startswith(f"{ticket_id} ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import STAFF_ROBLOX_ID, World, card_for, poll
+from tests.helpers import STAFF_ROBLOX_ID, World, card_for, poll, sent
 
 SECOND_ROBLOX_ID = 111111111  # also a member of support-dept in the fake's config
 
@@ -35,18 +35,32 @@ async def card(routed: World):
     return routed, tid, message
 
 
-async def test_two_reply_boxes_on_one_ticket_are_both_answered_and_keep_their_text(card, second):
-    """Defect 1: the second of two boxes for one ticket was never answered, its text lost."""
-    w, tid, message = card
+async def test_two_reply_boxes_on_one_ticket_are_both_answered_and_keep_their_text(routed: World, second):
+    """Defect 1: the second of two boxes for one ticket was never answered, its text lost. Two helpers both
+    press Reply on an unclaimed card (each box says it will claim the ticket); the first to send claims it."""
+    w = routed
+    await w.link(w.staff)
     await w.link(second, SECOND_ROBLOX_ID)
+    tid = w.fake.create_ticket(subject="Two helpers")["TicketId"]
+    await poll(w)
+    [message] = card_for(w.channel, tid)
     mine = await w.staff.click(message, label="Reply")
     theirs = await second.click(message, label="Reply")
-    sent = await w.staff.submit_modal(mine, {"reply_text": "From the claimer"})
+    assert mine.modal["title"] == theirs.modal["title"] == "Claim and reply"
+    done = await w.staff.submit_modal(mine, {"reply_text": "From the first helper"})
     refused = await second.submit_modal(theirs, {"reply_text": "From the second helper"})
-    assert sent.ephemeral and "Sent to" in sent.response.content
-    assert refused.ephemeral and "was not sent" in refused.response.content
-    assert refused.response.embeds[0].description == "From the second helper"
-    assert staff_messages(w, tid) == ["From the claimer"]
+    assert done.ephemeral and sent(done.response.content) and "Claimed" in done.response.content
+    assert refused.ephemeral and "wasn't sent" in refused.response.content
+    assert refused.response.embeds[0].description == "From the second helper"  # their text, back to them
+    assert staff_messages(w, tid) == ["From the first helper"]
+    assert w.fake.get_ticket(tid)["ClaimedBy"] == STAFF_ROBLOX_ID
+
+
+async def test_a_card_someone_else_holds_says_so_instead_of_opening_a_box(card, second):
+    w, tid, message = card
+    await w.link(second, SECOND_ROBLOX_ID)
+    refused = await second.click(message, label="Reply")
+    assert refused.ephemeral and "holds **Two helpers**" in refused.response.content
 
 
 async def test_the_same_person_with_two_boxes_gets_both_answered(card):
@@ -55,7 +69,7 @@ async def test_the_same_person_with_two_boxes_gets_both_answered(card):
     again = await w.staff.click(message, label="Reply")
     one = await w.staff.submit_modal(first, {"reply_text": "first box"})
     two = await w.staff.submit_modal(again, {"reply_text": "second box"})
-    assert "Sent to" in one.response.content and "Sent to" in two.response.content
+    assert sent(one.response.content) and sent(two.response.content)
     assert staff_messages(w, tid) == ["first box", "second box"]
 
 
@@ -64,7 +78,7 @@ async def test_a_box_opened_before_a_restart_is_answered_after_it(card, make_bot
     box = await w.staff.click(message, label="Reply")
     await w.env.restart_bot(make_bot())
     done = await w.staff.submit_modal(box, {"reply_text": "typed across a restart"})
-    assert "Sent to" in done.response.content
+    assert sent(done.response.content)
     assert staff_messages(w, tid) == ["typed across a restart"]
 
 
@@ -80,7 +94,7 @@ async def test_edit_and_send_and_a_reply_box_at_once(routed: World):
     fresh = await w.staff.click(message, label="Reply")
     one = await w.staff.submit_modal(edit, {"reply_text": "edited draft"})
     two = await w.staff.submit_modal(fresh, {"reply_text": "another answer"})
-    assert "Sent to" in one.response.content and "Sent to" in two.response.content
+    assert sent(one.response.content) and sent(two.response.content)
     assert staff_messages(w, tid) == ["edited draft", "another answer"]
 
 
@@ -109,7 +123,7 @@ async def test_claim_and_send_after_a_relink_acts_as_the_new_id(failed_reply):
     w, tid, failed = failed_reply
     await w.link(w.staff, SECOND_ROBLOX_ID)
     result = await w.staff.click(failed.response, label="Claim and send")
-    assert "Sent to" in result.response.content
+    assert sent(result.response.content)
     assert bodies(w, "/claim")[-1] == {"staffUserId": SECOND_ROBLOX_ID}
     assert bodies(w, "/reply")[-1] == {"content": "careful words", "staffUserId": SECOND_ROBLOX_ID}
 
@@ -142,9 +156,9 @@ async def test_claim_and_send_when_you_already_hold_the_claim(failed_reply):
     """Defect 6: it claimed again and failed with "Ticket already claimed"."""
     w, tid, failed = failed_reply
     claimed = await w.staff.slash(w.channel, "ticket claim", ticket_id=tid)
-    assert "Ticket claimed successfully" in claimed.response.content
+    assert "is yours now" in claimed.response.content
     result = await w.staff.click(failed.response, label="Claim and send")
-    assert "Sent to" in result.response.content
+    assert sent(result.response.content)
     assert staff_messages(w, tid) == ["careful words"]
     assert len(bodies(w, "/claim")) == 1
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+import simcord
 
 from tests.helpers import STAFF_ROBLOX_ID, World
 
@@ -10,7 +11,7 @@ async def test_link_whoami_list_unlink(world: World):
     assert result.ephemeral
     assert "Linked" in result.response.content and "123456789" in result.response.content
 
-    who = await world.staff.slash(world.channel, "staff whoami")
+    who = await world.staff.slash(world.channel, "whoami")
     assert who.ephemeral and "`123456789`" in who.response.content
 
     listing = await world.admin.slash(world.channel, "staff list")
@@ -28,7 +29,7 @@ async def test_relink_says_what_it_was(world: World):
     await world.link(world.staff, 111)
     result = await world.admin.slash(world.channel, "staff link", member=world.staff, roblox_user_id="222")
     assert "Relinked" in result.response.content and "(it was [111]" in result.response.content
-    who = await world.staff.slash(world.channel, "staff whoami")
+    who = await world.staff.slash(world.channel, "whoami")
     assert "`222`" in who.response.content
 
 
@@ -44,6 +45,9 @@ async def test_admin_commands_need_manage_server(world: World, command):
     options = {"member": world.staff, "roblox_user_id": "5"} if command == "staff link" else {}
     if command == "staff unlink":
         options = {"member": world.staff}
+    with pytest.raises(simcord.SetupError, match="default-member-permissions"):
+        await world.player_fan.slash(world.channel, command, **options)  # Discord doesn't show it to them
+    await world.allow("staff", world.player_fan)  # an admin's override shows it: the bot still refuses
     result = await world.player_fan.slash(world.channel, command, **options)
     assert result.ephemeral
     assert "Manage Server" in result.response.content
@@ -51,7 +55,7 @@ async def test_admin_commands_need_manage_server(world: World, command):
 
 
 async def test_whoami_unlinked(world: World):
-    result = await world.player_fan.slash(world.channel, "staff whoami")
+    result = await world.player_fan.slash(world.channel, "whoami")
     assert result.ephemeral and "not linked" in result.response.content
 
 

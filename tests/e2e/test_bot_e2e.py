@@ -16,6 +16,7 @@ import pytest
 from fakes.discord import MANAGE_GUILD, FakeDiscord
 from fakes.processes import BotProcesses
 from fakes.series import FakeSeries
+from tests.helpers import sent
 
 TOKEN = "e2e-discord-token"
 KEY = "e2e-series-key"
@@ -111,10 +112,10 @@ async def test_the_whole_path(world: World, bot: Bot):
     assert failed.embeds[0]["description"] == "On it"
     claimed = await d.slash(world.guild, world.channel, world.staff, "ticket claim", {"ticket_id": ticket})
     await claimed.final_message()
-    assert "Ticket claimed successfully" in claimed.content
+    assert "is yours now" in claimed.content
     ok = await d.slash(world.guild, world.channel, world.staff, "reply", {"ticket_id": ticket, "message": "On it"})
     await ok.final_message()
-    assert ok.ephemeral and "Sent to" in ok.content
+    assert ok.ephemeral and sent(ok.content)
     assert [r.json for r in s.requests if r.path.endswith("/reply")][-1] == {
         "content": "On it",
         "staffUserId": STAFF_ROBLOX_ID,
@@ -134,16 +135,16 @@ async def test_the_whole_path(world: World, bot: Bot):
         world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "From the modal"}
     )
     await submitted.final_message()
-    assert submitted.ephemeral and "Sent to" in submitted.content
+    assert submitted.ephemeral and sent(submitted.content)
 
     # A new ticket appears as a card
     route = await d.slash(world.guild, world.channel, world.admin, "feed set", {"channel": world.channel})
     await route.final_message()
-    assert "now go to" in route.content
+    assert "now appear in" in route.content
     fresh = s.create_ticket(subject="Brand new ticket")["TicketId"]
 
     def is_card(tid):
-        return lambda m: bool(m.get("embeds")) and (m["embeds"][0].get("title") or "").startswith(tid + " ")
+        return lambda m: bool(m.get("embeds")) and (m["embeds"][0].get("footer") or {}).get("text") == tid
 
     new_card = await d.wait_for_message(world.channel, is_card(fresh), timeout=20)
     assert "Reply" in labels(new_card)
@@ -161,7 +162,7 @@ async def test_the_whole_path(world: World, bot: Bot):
         world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "After the restart"}
     )
     await after.final_message(timeout=20)
-    assert "Sent to" in after.content
+    assert sent(after.content)
     await asyncio.sleep(6)  # at least one more poll after the restart
     cards = [m for m in d.messages(world.channel) if is_card(fresh)(m)]
     assert len(cards) == 1

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import discord
 import pytest
+import simcord
 
-from bot.render import short_ref
-from tests.helpers import World, card_for, cards, feed, poll
+from bot.render import STATUS_COLOURS, short_ref
+from tests.helpers import World, buttons, card_for, cards, feed, poll
 
 
 async def test_feed_set_needs_manage_server(world: World):
+    with pytest.raises(simcord.SetupError, match="default-member-permissions"):
+        await world.staff.slash(world.channel, "feed set", channel=world.channel)  # hidden from them
+    await world.allow("feed", world.staff)  # shown to them by an admin's override: still refused
     result = await world.staff.slash(world.channel, "feed set", channel=world.channel)
     assert result.ephemeral and "Manage Server" in result.response.content
     assert await feed(world).repo.routes() == []
@@ -49,9 +53,9 @@ async def test_resolved_tickets_leave_the_scan_and_reopened_ones_come_back(route
     w.fake.set_status(tid, "closed")
     await feed(w).poll_once()  # fetched once, because it left the active lists
     [card] = card_for(w.channel, tid)
-    assert {f.name: f.value for f in card.embeds[0].fields}["Status"] == "Closed"
-    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
-    assert card.embeds[0].colour == discord.Colour.dark_grey()
+    assert {f.name: f.value for f in card.embeds[0].fields}["Status"].startswith("Closed by Staff Member <t:")
+    assert buttons(card) == ["Reopen"]
+    assert card.embeds[0].colour == STATUS_COLOURS["closed"]
     before = len(w.fake.requests)
     await feed(w).poll_once()
     assert not [r for r in w.fake.requests[before:] if r.path.startswith("/tickets/get/")]
@@ -67,19 +71,26 @@ async def test_card_buttons_act_and_update_the_card_at_once(routed: World):
     tid = w.fake.create_ticket()["TicketId"]
     await poll(w)
     [card] = card_for(w.channel, tid)
+    assert buttons(card) == ["Claim", "Reply", "Resolve", "Close"]  # the main action first
     result = await w.staff.click(card, label="Claim")
-    assert result.ephemeral and "Ticket claimed successfully" in result.response.content
+    assert result.ephemeral and result.response.content.startswith("✅ **Help with ranking** (#")
+    assert "is yours now" in result.response.content and "successfully" not in result.response.content
     [card] = card_for(w.channel, tid)
     assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
+    assert buttons(card) == ["Reply", "Unclaim", "Resolve", "Close"]  # now Reply leads
     result = await w.staff.click(card, label="Resolve")
-    assert "Status changed to resolved" in result.response.content
+    assert "is resolved" in result.response.content
     [card] = card_for(w.channel, tid)
-    assert [c.label for row in card.components for c in row.children] == ["Unclaim", "Reply", "Reopen", "Close"]
-    result = await w.staff.click(card, label="Close")
+    assert buttons(card) == ["Reopen", "Close"]
+    question = await w.staff.click(card, label="Close")  # asks first
+    assert question.ephemeral and question.response.content.startswith("Close **Help with ranking**")
+    assert w.fake.get_ticket(tid)["Status"] == "resolved"  # nothing happened yet
+    closed = await w.staff.click(question.response, label="Close ticket")
+    assert "Closed **Help with ranking**" in closed.response.content
     [card] = card_for(w.channel, tid)
-    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
+    assert buttons(card) == ["Reopen"]
     result = await w.staff.click(card, label="Reopen")
-    assert "Status changed to open" in result.response.content
+    assert "Reopened" in result.response.content
 
 
 async def test_unlinked_click_is_refused_without_api_call(routed: World):
@@ -103,7 +114,7 @@ async def test_feed_show_reports_a_channel_the_bot_cannot_post_in(world: World):
     assert "missing **Send Messages**" in result.response.content
     first = w.fake.create_ticket()["TicketId"]
     await poll(w)
-    shown = await w.staff.slash(w.channel, "feed show")
+    shown = await w.admin.slash(w.channel, "feed show")
     value = shown.response.embeds[0].fields[0].value
     assert "missing **Send Messages**" in value and "Last problem" in value
     later = []

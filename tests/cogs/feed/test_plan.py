@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from bot.repositories import Card, Route
-from cogs.feed.plan import NEW_TICKET, TRANSFERRED, CardPlan, Found, Lookup, PingFacts, Step, plan_card
+from cogs.feed.plan import NEW_TICKET, TRANSFERRED, CardPlan, Found, Lookup, RouteFacts, Step, plan_card
 from tests.helpers import make_ticket
 
 HERE, THERE = 100, 200  # channel ids
@@ -29,11 +29,11 @@ MOVE = CardPlan(Step.MOVE, channel_id=THERE, ping=False, note=TRANSFERRED)
 MOVE_AND_PING = CardPlan(Step.MOVE, channel_id=THERE, ping=True, note=TRANSFERRED)
 UNREADABLE = CardPlan(Step.UNREADABLE)
 
-NEW = PingFacts(opened_since_route=True)  # opened after its route was set, never pinged
-OLD = PingFacts()  # opened before the route existed: backfill
-NEW_PINGED = PingFacts(opened_since_route=True, already_pinged=True)  # e.g. a retry after a crash
-TRANSFER = PingFacts(transferred=True)
-TRANSFER_PINGED = PingFacts(transferred=True, already_pinged=True)
+NEW = RouteFacts(opened_since_route=True)  # opened after its route was set, never pinged
+OLD = RouteFacts()  # opened before the route existed: backfill
+NEW_PINGED = RouteFacts(opened_since_route=True, already_pinged=True)  # e.g. a retry after a crash
+TRANSFER = RouteFacts(transferred=True)
+TRANSFER_PINGED = RouteFacts(transferred=True, already_pinged=True)
 
 A, D = ACTIVE, DONE
 C, U = CONFIRMED, UNCONFIRMED
@@ -84,7 +84,7 @@ def test_every_combination_is_decided_and_consistent():
     """Beyond the table: over every combination, the decision is total and its invariants hold."""
     tickets, cards = (ACTIVE, DONE), (None, CONFIRMED, UNCONFIRMED)
     routes, founds = (None, ROUTE_HERE, ROUTE_THERE, DEPT_THERE), (None, *Found)
-    facts = [PingFacts(*bits) for bits in itertools.product((False, True), repeat=3)]
+    facts = [RouteFacts(*bits) for bits in itertools.product((False, True), repeat=3)]
     for ticket, card, route, blocked, found, pings in itertools.product(
         tickets, cards, routes, (False, True), founds, facts
     ):

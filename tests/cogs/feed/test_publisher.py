@@ -6,8 +6,8 @@ import asyncio
 
 import discord
 
-from bot.render import EMBED_TOTAL_LIMIT, short_ref
-from tests.helpers import STAFF_ROBLOX_ID, World, card_for, feed, poll, thread_of
+from bot.render import EMBED_TOTAL_LIMIT, MOVED_COLOUR, STATUS_COLOURS, short_ref
+from tests.helpers import STAFF_ROBLOX_ID, World, buttons, card_for, feed, poll, sent, thread_of
 
 
 async def test_new_ticket_gives_exactly_one_card(routed: World):
@@ -17,17 +17,15 @@ async def test_new_ticket_gives_exactly_one_card(routed: World):
     await poll(w)
     [card] = card_for(w.channel, t["TicketId"])
     embed = card.embeds[0]
-    assert "Can't rank up" in embed.title
+    assert embed.title == "Can't rank up" and embed.footer.text == t["TicketId"]
     assert embed.description == "Please help me rank"
     assert embed.author.name == "Player Name (@player123)"
-    assert embed.colour == discord.Colour.blurple()
+    assert embed.author.url == "https://www.roblox.com/users/123456789/profile"
+    assert embed.colour == STATUS_COLOURS["open"]
     fields = {f.name: f.value for f in embed.fields}
-    assert (
-        fields["Status"] == "Open" and fields["Claimed by"] == "Nobody" and fields["Department"] == "Support Department"
-    )
-    assert fields["Opened"].startswith("<t:")
-    labels = [c.label for row in card.components for c in row.children]
-    assert labels == ["Claim", "Reply", "Resolve", "Close"]
+    assert list(fields) == ["Status", "Claimed by", "Opened"]  # three facts, for a phone
+    assert fields["Status"] == "Open" and fields["Claimed by"] == "Nobody" and fields["Opened"].startswith("<t:")
+    assert buttons(card) == ["Claim", "Reply", "Resolve", "Close"]
 
 
 async def test_change_edits_the_card_in_place(routed: World):
@@ -41,7 +39,7 @@ async def test_change_edits_the_card_in_place(routed: World):
     fields = {f.name: f.value for f in card.embeds[0].fields}
     assert fields["Status"] == "In progress"
     assert fields["Claimed by"] == f"<@{w.staff.id}>"
-    assert [c.label for row in card.components for c in row.children][0] == "Unclaim"
+    assert buttons(card)[0] == "Reply"  # the main action once someone holds it
     assert card.edited_at is not None
 
 
@@ -60,8 +58,14 @@ async def test_player_message_reaches_the_thread_once_and_pings_only_the_claimer
     posts = [m for m in thread.history() if m.embeds]
     assert len(posts) == 1
     assert "Hello?" in posts[0].embeds[0].description
-    assert posts[0].content == f"<@{w.staff.id}> the player answered"
-    [request] = [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{thread.id}/messages"]
+    assert posts[0].content == f"<@{w.staff.id}>"  # the claimer, and no one else, is told
+    assert posts[0].embeds[0].author.name == "Player Name (@player123)"  # under the player's name
+    assert not posts[0].embeds[0].footer.text  # no internal message ids
+    [request] = [
+        r
+        for r in w.env.http_requests
+        if r.method == "POST" and r.path == f"/channels/{thread.id}/messages" and r.json.get("embeds")
+    ]
     assert request.json["allowed_mentions"] == {"parse": [], "users": [str(w.staff.id)]} or request.json[
         "allowed_mentions"
     ]["users"] == [w.staff.id]
@@ -76,14 +80,14 @@ async def test_staff_reply_on_the_website_is_mirrored_and_ours_is_not_echoed(rou
     await poll(w)
     w.fake.staff_message(tid, 111111111, "Answered on the website")
     result = await w.staff.slash(w.channel, "reply", ticket_id=tid, message="Answered from Discord")
-    assert "Sent to" in result.response.content
+    assert sent(result.response.content)
     await poll(w)
     await poll(w)
     [card] = card_for(w.channel, tid)
     posts = [m for m in thread_of(w, card).history() if m.embeds]
     texts = [(p.embeds[0].author.name, p.embeds[0].description) for p in posts]
-    assert texts.count(("Staff reply sent from Discord", "Answered from Discord")) == 1
-    assert ("Staff reply on the Series website by 111111111", "Answered on the website") in texts
+    assert texts.count(("Staff Member · staff, on Discord", "Answered from Discord")) == 1  # ours: once
+    assert ("Amy · staff, on the Series website", "Answered on the website") in texts  # named, not numbered
     assert len(posts) == 2
 
 
@@ -130,9 +134,13 @@ async def test_transfer_moves_the_card_to_the_other_route(routed: World):
     tid = w.fake.create_ticket()["TicketId"]
     await poll(w)
     result = await w.staff.slash(w.channel, "ticket transfer", ticket_id=tid, department="moderation-dept")
-    assert "Ticket transferred to Moderation Department" in result.response.content
+    assert result.response.content.startswith("✅ Moved **Help with ranking**") and "**Moderation Department**" in (
+        result.response.content
+    )
     [old] = card_for(w.channel, tid)
-    assert old.content == f"➡️ Moved to <#{mods.id}>" and not old.components
+    # The old card is greyed, has nothing to press, and says where the ticket went and who moved it.
+    assert old.embeds[0].colour == MOVED_COLOUR and not old.components and not old.content
+    assert f"Moved to <#{mods.id}> by <@{w.staff.id}>" in old.embeds[0].description
     assert len(card_for(mods, tid)) == 1
 
 
@@ -369,7 +377,12 @@ async def test_the_role_is_mentioned_once_per_new_ticket_and_never_for_backfill_
     other = w.guild.create_text_channel("tickets-2")
     await w.env.settle()
     existing = [w.fake.create_ticket(subject=f"Old {i}")["TicketId"] for i in range(3)]
-    await w.admin.slash(w.channel, "feed set", channel=w.channel, ping_role=role)
+    setup = await w.admin.slash(w.channel, "feed set", channel=w.channel, ping_role=role)
+    assert "**3** open tickets already" in setup.response.content  # no flood: the admin chooses
+    await poll(w)
+    assert all(card_for(w.channel, t) == [] for t in existing)
+    chosen = await w.admin.click(setup.response, label="Post all 3")
+    assert "will appear too" in chosen.response.content
     await poll(w)
     assert all(len(card_for(w.channel, t)) == 1 for t in existing) and role_pings(w, role) == []
     fresh = w.fake.create_ticket(subject="New")["TicketId"]
