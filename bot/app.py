@@ -16,6 +16,7 @@ from .cache import ConfigCache, ThreadIndex, TicketCache
 from .config import Config
 from .database import Database
 from .desk import Desk
+from .identity import Identity
 from .names import Names
 from .poller import Poller
 from .ratelimit import RateLimiter
@@ -60,6 +61,7 @@ class Services:
     roblox: RobloxDirectory
     names: Names
     verification: tuple[VerificationProvider, ...]
+    identity: Identity
 
 
 def build_workspace(
@@ -85,15 +87,32 @@ def build_workspace(
 
 
 def build_services(
-    settings: Config, *, session: aiohttp.ClientSession, db: Database, limiter: RateLimiter | None = None
+    settings: Config,
+    *,
+    session: aiohttp.ClientSession,
+    db: Database,
+    limiter: RateLimiter | None = None,
+    roblox_limiter: RateLimiter | None = None,
 ) -> Services:
-    """Every service the bot runs on. Does no I/O, so a test can build one offline."""
+    """Every service the bot runs on. Does no I/O, so a test can build one offline.
+
+    ``limiter`` is the Series one (shared per key); ``roblox_limiter`` Roblox's own (never the Series one).
+    """
     feed = FeedRepo(db)
     workspace = build_workspace(settings, session=session, feed=feed, limiter=limiter)
     links, replies, audit = StaffLinkRepo(db), ReplyRepo(db), AuditRepo(db)
     actions = StaffActions(api=workspace.client, links=links, replies=replies, audit=audit, config=workspace.config)
     threads = ThreadIndex()
-    roblox = RobloxDirectory(RobloxClient.from_config(session, settings), RobloxUserRepo(db))
+    roblox = RobloxDirectory(RobloxClient.from_config(session, settings, limiter=roblox_limiter), RobloxUserRepo(db))
+    providers = tuple(configured_providers(session, settings))
+    identity = Identity(
+        links=links,
+        audit=audit,
+        roblox=roblox,
+        providers=providers,
+        config=workspace.config,
+        self_link=settings.self_link,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -110,5 +129,6 @@ def build_services(
         retention=Retention(repo=RetentionRepo(db), threads=threads, days=settings.data_retention_days),
         roblox=roblox,
         names=Names(links=links, roblox=roblox),
-        verification=tuple(configured_providers(session, settings)),
+        verification=providers,
+        identity=identity,
     )

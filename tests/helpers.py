@@ -84,7 +84,9 @@ def offline_bot(
     extensions: tuple[str, ...] = EXTENSIONS,
 ) -> TicketBot:
     """The bot exactly as ``python -m bot`` builds it (``bot.app.build_services``), never logged in."""
-    services = build_services(config, session=session, db=db, limiter=limiter)
+    services = build_services(
+        config, session=session, db=db, limiter=limiter, roblox_limiter=RateLimiter(UNLIMITED) if limiter else None
+    )
     return TicketBot(services, extensions=extensions)
 
 
@@ -187,7 +189,7 @@ class World:
         return self.env.bot  # type: ignore[return-value]
 
     async def link(self, member: simcord.MemberActor, roblox_id: int = STAFF_ROBLOX_ID) -> None:
-        result = await self.admin.slash(self.channel, "staff link", member=member, roblox_user_id=str(roblox_id))
+        result = await self.admin.slash(self.channel, "staff link", member=member, roblox=str(roblox_id))
         assert "inked" in result.response.content  # Linked, or Relinked
 
     async def accepted_reply(

@@ -11,7 +11,7 @@ from tests.helpers import World
 ADMIN_COMMANDS = [
     ("staff list", {}),
     ("staff unlink", {"member": "staff"}),
-    ("staff link", {"member": "staff", "roblox_user_id": "123"}),
+    ("staff link", {"member": "staff", "roblox": "123"}),
     ("feed set", {"channel": "channel"}),
     ("feed remove", {}),
 ]

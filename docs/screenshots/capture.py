@@ -327,7 +327,7 @@ async def world(tmp: Path, settings: Json | None = None) -> AsyncIterator[World]
         await discord.wait_for_commands({"staff", "reply", "ticket", "feed"}, guild_id=guild, timeout=WAIT)
         w = World(discord, series, clock, bot, guild, channels, roles, users)
         for name, roblox_id in STAFF.items():
-            await w.slash("mia", "staff link", {"member": users[name], "roblox_user_id": str(roblox_id)})
+            await w.slash("mia", "staff link", {"member": users[name], "roblox": str(roblox_id)})
         clock.advance(3600)  # the links were made an hour before the scene starts
         yield w
     except BaseException:

@@ -31,15 +31,15 @@ BAD_TICKET_IDS = [
     "@everyone",
 ]
 BAD_ROBLOX_IDS = [
-    ("0", "positive"),
-    ("-1", "not a Roblox user id"),
-    (str(2**53), "positive"),
-    ("99999999999999999999999", "positive"),
-    ("1.5", "not a Roblox user id"),
-    ("1e3", "not a Roblox user id"),
-    ("12 34", "not a Roblox user id"),
-    ("@everyone", "not a Roblox user id"),
-    ("https://evil.example/users/5", "not a Roblox user id"),
+    ("0", "No Roblox user has the id 0"),
+    ("-1", "is not a Roblox username, profile link or user id"),
+    (str(2**53), "No Roblox user has the id"),
+    ("99999999999999999999999", "No Roblox user has the id"),
+    ("1.5", "is not a Roblox username"),
+    ("1e3", "Roblox has no user `1e3`"),  # could be a username; Roblox says there is none
+    ("12 34", "is not a Roblox username"),
+    ("@everyone", "Roblox has no user `@everyone`"),
+    ("https://evil.example/users/5", "Only roblox.com profile links"),
 ]
 EMPTY_TEXTS = ["   ", "\u200b", "\u200b\u200c\u200d\ufeff", "\n\t\n", "\u2060 \u2060"]
 
@@ -63,11 +63,11 @@ CASES: list[Case] = (
         Case("staff", "ticket history", {"ticket_id": "#"}, "is not a ticket id"),
     ]
     + [Case("staff", "reply", {"ticket_id": "@T", "message": m}, "empty") for m in EMPTY_TEXTS]
-    + [Case("admin", "staff link", {"member": "staff", "roblox_user_id": raw}, why) for raw, why in BAD_ROBLOX_IDS]
+    + [Case("admin", "staff link", {"member": "staff", "roblox": raw}, why) for raw, why in BAD_ROBLOX_IDS]
     + [
-        Case("admin", "staff link", {"member": "bot", "roblox_user_id": "5"}, "is a bot"),
-        Case("admin", "staff link", {"member": "departed", "roblox_user_id": "5"}, "isn't a member of this server"),
-        Case("fan", "staff link", {"member": "staff", "roblox_user_id": "5"}, "Manage Server"),
+        Case("admin", "staff link", {"member": "bot", "roblox": "5"}, "is a bot"),
+        Case("admin", "staff link", {"member": "departed", "roblox": "5"}, "isn't a member of this server"),
+        Case("fan", "staff link", {"member": "staff", "roblox": "5"}, "Manage Server"),
         Case("fan", "staff unlink", {"member": "staff"}, "Manage Server"),
         Case("fan", "staff list", {}, "Manage Server"),
         Case("fan", "feed set", {"channel": "channel"}, "Manage Server"),

@@ -54,6 +54,8 @@ async def test_audit_trail_and_history(claimed):
     world.fake.unclaim(tid)
     await world.staff.slash(world.channel, "reply", ticket_id=tid, message="second answer")
     rows = await world.env.bot.services.db.fetchall("SELECT * FROM audit ORDER BY id")
+    link, *rows = rows  # the admin's /staff link is audited too
+    assert (link["member_id"], link["action"]) == (world.admin.id, f"link <@{world.staff.id}>")
     assert [(r["member_id"], r["roblox_user_id"], r["ticket_id"], r["action"]) for r in rows] == [
         (world.staff.id, STAFF_ROBLOX_ID, tid, "reply"),
         (world.staff.id, STAFF_ROBLOX_ID, tid, "reply"),

@@ -99,7 +99,7 @@ async def test_the_whole_path(world: World, bot: Bot):
         world.channel,
         world.admin,
         "staff link",
-        {"member": world.staff, "roblox_user_id": str(STAFF_ROBLOX_ID)},
+        {"member": world.staff, "roblox": str(STAFF_ROBLOX_ID)},
     )
     await link.final_message()
     assert link.ephemeral and "Linked" in link.content
