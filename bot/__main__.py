@@ -1,6 +1,8 @@
 """``python -m bot``: read the settings, open the database, check the Series key, run until stopped.
 
-This module owns every resource and closes each on the way out: the HTTP session, the database, the bot.
+Also ``--check`` (the setup checklist, ``bot.checkup``), ``--backup PATH`` (an online copy of the database) and
+``--version``. This module owns every resource and closes each on the way out: the HTTP session, the database, the
+bot.
 """
 
 from __future__ import annotations
@@ -20,17 +22,21 @@ import aiohttp
 import discord
 from dotenv import find_dotenv, load_dotenv
 
+from . import __version__
 from .api import SeriesError, SeriesNotFound
 from .app import Services, build_services
+from .checkup import Checkup, Finding, Mark, log_findings, render
+from .checkup import exit_code as checkup_exit_code
 from .client import TicketBot
-from .config import Config, ConfigError
-from .database import Database, DatabaseError
+from .config import DEFAULT_DATABASE_PATH, Config, ConfigError
+from .database import Database, DatabaseError, backup
 from .lease import Lease
 from .logs import setup_logging
 
 log = logging.getLogger("bot")
 
 EXIT_OK = 0
+EXIT_NEEDS_FIXING = 1
 EXIT_SETUP = 2
 
 
@@ -94,6 +100,15 @@ async def run(config: Config, *, force_sync: bool = False) -> int:
                 async with bot:
                     if not await _log_in(bot, config, stop):
                         return EXIT_OK
+                    checkup = Checkup(
+                        config,
+                        session=session,
+                        db=db,
+                        series=services.workspace.client,
+                        roblox=services.roblox.client,
+                        providers=services.verification,
+                    )
+                    services.background.spawn(_log_setup(checkup), name="setup check")
                     await bot.connect()
             except discord.LoginFailure:
                 log.error("Discord refused the bot token. Set DISCORD_TOKEN to the token from the Developer Portal.")
@@ -206,18 +221,81 @@ async def _key_is_usable(services: Services) -> bool:
     return True
 
 
+async def _log_setup(checkup: Checkup) -> None:
+    """At start, the same findings as ``--check``, with the next step when nothing is set up yet."""
+    log_findings(await checkup.run())
+
+
+async def check(config: Config) -> int:
+    """``--check``: print the checklist; 0 when nothing needs fixing, 1 otherwise."""
+    db: Database | None = None
+    problem = None
+    try:
+        db = await Database.open(config.database_path)
+    except DatabaseError as exc:
+        problem = str(exc)
+    try:
+        async with aiohttp.ClientSession() as session:
+            findings = await Checkup.standalone(config, session=session, db=db, db_problem=problem).run()
+    finally:
+        if db is not None:
+            await db.close()
+    print(render([_settings_finding(), *findings]), flush=True)
+    return checkup_exit_code(findings)
+
+
+def _settings_finding() -> Finding:
+    source = find_dotenv(usecwd=True)
+    where = f"from the environment and {source}" if source else "from the environment (no .env file found)"
+    return Finding(Mark.OK, "Settings", f"read {where}")
+
+
+async def write_backup(target: str) -> int:
+    """``--backup PATH``: a consistent copy of the database, made with SQLite's online backup (safe while the bot
+    runs). Needs only ``DATABASE_PATH``."""
+    source = os.environ.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH
+    try:
+        done = await backup(source, target)
+    except DatabaseError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_SETUP
+    print(
+        f"Backed up {source} to {done.path} ({done.size_bytes / 1024:.0f} KiB, schema version {done.version}, "
+        "integrity ok).",
+        flush=True,
+    )
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Run the Ticket Bridge Discord bot.")
     parser.add_argument("--sync", action="store_true", help="sync slash commands now, even if unchanged")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings, the database, Series, Discord and Roblox, print a checklist and exit "
+        "(0: all fine, 1: something to fix, 2: bad settings)",
+    )
+    parser.add_argument(
+        "--backup",
+        metavar="PATH",
+        help="write a consistent copy of the database to PATH and exit (safe while the bot runs)",
+    )
+    parser.add_argument("--version", action="version", version=f"Ticket Bridge {__version__}")
     args = parser.parse_args(argv)
 
     # .env from the working folder (or a parent); values already in the environment win over it.
     load_dotenv(find_dotenv(usecwd=True), override=False)
+    if args.backup:
+        return asyncio.run(write_backup(args.backup))
     try:
         config = Config.from_env(os.environ)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_SETUP
+    if args.check:
+        setup_logging(logging.ERROR, config.secrets())  # the checklist is the output; its findings say the rest
+        return asyncio.run(check(config))
     setup_logging(config.log_level, config.secrets())
     try:
         return asyncio.run(run(config, force_sync=args.sync))

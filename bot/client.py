@@ -24,6 +24,10 @@ class TicketBot(commands.Bot):
     def __init__(
         self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS, force_sync: bool = False
     ) -> None:
+        # The bot never joins voice: discord.py's start-up warnings about voice libraries (PyNaCl, davey) would
+        # only worry whoever reads the log.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         # Slash commands only: no privileged intents (docs/discord-limits.md#privileged-intents).
         intents.message_content = False

@@ -23,9 +23,11 @@ Modelled
       (``?with_response=1`` answered with an InteractionCallbackResponse, types 4-9), followup webhooks and
       ``messages/@original`` (the first followup after a deferral fills the "thinking" message, as on Discord),
       channel messages (JSON or multipart ``payload_json`` + ``files[n]``), history with limit/before/after/around,
-      threads from a message (thread id == message id) or without, channel PATCH (archive/lock), guilds, members,
-      roles, users, thread members. Errors use Discord's codes: 10003 Unknown Channel, 10008 Unknown Message,
-      10015 Unknown Webhook, 10062 Unknown interaction, 40060 already acknowledged, 50083 thread archived...
+      threads from a message (thread id == message id) or without, channel PATCH (archive/lock), guilds (403
+      50001 Missing Access for one the bot is not in), ``users/@me/guilds``, members, roles, users, thread members;
+      channel permission overwrites are stored and returned (``set_overwrites``), not enforced. Errors use
+      Discord's codes: 10003 Unknown Channel, 10008 Unknown Message, 10015 Unknown Webhook, 10062 Unknown
+      interaction, 40060 already acknowledged, 50083 thread archived...
     * Gateway: HELLO, IDENTIFY (token checked, else close 4004), READY (``resume_gateway_url`` = this fake),
       GUILD_CREATE per guild (only the bot's member, as without the members intent), heartbeat ACKs, RESUME
       (RESUMED without replay, or op 9 for an unknown session), REQUEST_GUILD_MEMBERS (one chunk), op 7 on demand,
@@ -49,11 +51,11 @@ Modelled
       sending it; deliver ``handle.payload`` yourself (``ConnectionState.parse_interaction_create``).
 
 Not modelled
-    Rate limits and 429s, the 3-second / 15-minute interaction deadlines, length and count limits, channel permission
-    overwrites (permissions come from roles only; owner and administrator get everything), permission checks on
-    REST calls, DMs, voice, presences, reactions, pins, emojis, stickers, audit logs, webhooks other than interaction
-    followups, the CDN, event replay on RESUME, sharding beyond echoing the shard in READY. The fake checks our
-    assumptions; smoke-test releases on real Discord.
+    Rate limits and 429s, the 3-second / 15-minute interaction deadlines, length and count limits, applying
+    channel permission overwrites (permissions come from roles only; owner and administrator get everything),
+    permission checks on REST calls, DMs, voice, presences, reactions, pins, emojis, stickers, audit logs, webhooks
+    other than interaction followups, the CDN, event replay on RESUME, sharding beyond echoing the shard in READY.
+    The fake checks our assumptions; smoke-test releases on real Discord.
 """
 
 # The waiting helpers take ``timeout=`` on purpose: tests read better as ``await handle.final_message(timeout=5)``.
@@ -613,6 +615,22 @@ class FakeDiscord:
         data = {"content": content, **fields}
         message = self._create_message(channel_id, _snowflake_of(author), data, [])
         return self.message(int(message["id"]))
+
+    def remove_member(self, guild_id: int, user: Json | int) -> None:
+        """The member leaves (or, for the bot, is kicked: it is then in the guild no more). Not dispatched."""
+        self._guild(guild_id)
+        self._members[guild_id].pop(_snowflake_of(user), None)
+
+    def edit_role(self, guild_id: int, role: Json | int, **fields: Any) -> Json:
+        """Change a role (``mentionable=True``, ``permissions=str(...)``); not dispatched."""
+        stored = self._roles[guild_id][_snowflake_of(role)]
+        stored.update(fields)
+        return copy.deepcopy(stored)
+
+    def set_overwrites(self, channel_id: int, overwrites: Sequence[Json]) -> None:
+        """The channel's permission overwrites, as Discord stores them (``{id, type, allow, deny}``). Returned by
+        ``GET /channels/{id}``; the fake itself still computes permissions from roles only."""
+        self._channel(channel_id)["permission_overwrites"] = [dict(o) for o in overwrites]
 
     # Lookups (copies; raise KeyError for unknown ids).
 
@@ -1175,6 +1193,7 @@ class FakeDiscord:
         app.router.add_get(WS_PATH, self._gateway)
         routes: list[tuple[str, str, Callable[[web.Request], Any]]] = [
             ("GET", "/users/@me", self._get_me),
+            ("GET", "/users/@me/guilds", self._get_my_guilds),
             ("GET", "/users/{user_id:\\d+}", self._get_user),
             ("GET", "/gateway", self._get_gateway),
             ("GET", "/gateway/bot", self._get_gateway_bot),
@@ -1217,6 +1236,24 @@ class FakeDiscord:
 
     async def _get_me(self, request: web.Request) -> web.Response:
         return _json_response(self._bot_user_payload())
+
+    async def _get_my_guilds(self, request: web.Request) -> web.Response:
+        """The partial guilds the bot is a member of (Discord's ``GET /users/@me/guilds``)."""
+        mine = [g for g_id, g in self._guilds.items() if self.bot_user_id in self._members[g_id]]
+        return _json_response(
+            [
+                {
+                    "id": g["id"],
+                    "name": g["name"],
+                    "icon": g["icon"],
+                    "banner": g["banner"],
+                    "owner": False,
+                    "permissions": str(self.permissions(int(g["id"]), self.bot_user_id)),
+                    "features": g["features"],
+                }
+                for g in mine
+            ]
+        )
 
     async def _get_user(self, request: web.Request) -> web.Response:
         user = self._users.get(int(request.match_info["user_id"]))
@@ -1554,7 +1591,11 @@ class FakeDiscord:
     # ------------------------------------------------------------------ REST: guilds
 
     async def _get_guild(self, request: web.Request) -> web.Response:
-        return _json_response(self._guild_payload(int(request.match_info["guild_id"])))
+        guild_id = int(request.match_info["guild_id"])
+        self._guild(guild_id)
+        if self.bot_user_id not in self._members[guild_id]:
+            raise _ApiError(403, 50001, "Missing Access")  # what Discord answers for a server the bot isn't in
+        return _json_response(self._guild_payload(guild_id))
 
     async def _get_guild_channels(self, request: web.Request) -> web.Response:
         guild_id = request.match_info["guild_id"]

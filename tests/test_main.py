@@ -5,22 +5,38 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+from bot import __version__
+from bot.database import Database
+from bot.repositories import StaffLinkRepo
+from fakes.discord import FakeDiscord
+from fakes.processes import NOWHERE, OPTIONAL_SERVICES, SETTING_PREFIXES
 from tests.helpers import running_fake
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def run_bot(env: dict[str, str], cwd: Path, wait: float = 30) -> tuple[int, str]:
-    """``python -m bot`` with these settings; discord.py is pointed at a closed local port, never at Discord."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SERIES_", "DATABASE_", "FEED_"))}
+async def run_bot(
+    env: dict[str, str],
+    cwd: Path,
+    wait: float = 30,
+    *,
+    args: Sequence[str] = (),
+    discord_url: str = "http://127.0.0.1:9",
+) -> tuple[int, str]:
+    """``python -m bot [args]`` with these settings; discord.py is pointed at ``discord_url`` (by default a closed
+    local port), never at Discord."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
     base["PYTHONPATH"] = os.pathsep.join([str(ROOT / "fakes" / "redirect"), str(ROOT)])
-    base["TICKET_BRIDGE_FAKE_DISCORD"] = "http://127.0.0.1:9"
+    base["TICKET_BRIDGE_FAKE_DISCORD"] = discord_url
+    base |= dict.fromkeys(OPTIONAL_SERVICES, NOWHERE)  # never the real Roblox, Bloxlink or RoVer
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=cwd,
         env=base | env,
         stdout=asyncio.subprocess.PIPE,
@@ -152,3 +168,63 @@ async def test_discord_unreachable_at_start_is_one_line_and_a_retry_not_a_traceb
     assert "Traceback" not in out
     [retry] = [line for line in out.splitlines() if "Can't reach Discord" in line]
     assert "connection was refused or failed" in retry and "trying again in 5 s" in retry
+
+
+async def test_version(tmp_path):
+    code, out = await run_bot({}, tmp_path, args=["--version"])
+    assert code == 0 and out.strip() == f"Ticket Bridge {__version__}"
+
+
+async def test_check_with_bad_settings_exits_2(tmp_path):
+    code, out = await run_bot({"SERIES_RATE_LIMIT": "lots"}, tmp_path, args=["--check"])
+    assert code == 2 and "DISCORD_TOKEN is missing" in out and "Traceback" not in out
+
+
+async def test_check_prints_the_checklist_and_exits_0_then_1(tmp_path):
+    """The real command against the fakes: green, then with Series' plan off (tests/test_checkup.py has the rest)."""
+    discord = FakeDiscord(token="check-token")
+    discord.add_guild("Staff HQ")
+    await discord.start()
+    try:
+        async with running_fake(api_key="check-key") as series:
+            env = {
+                "DISCORD_TOKEN": "check-token",
+                "SERIES_API_KEY": "check-key",
+                "SERIES_API_URL": series.url,
+                "DATABASE_PATH": str(tmp_path / "data" / "bot.db"),
+            }
+            code, out = await run_bot(env, tmp_path, args=["--check"], discord_url=discord.base_url)
+            assert code == 0, out
+            assert out.startswith(f"Ticket Bridge {__version__}: setup check")
+            for line in ("[ ok ] Series API key", "[ ok ] Discord token: logged in as", "[next] Feed routes"):
+                assert line in out, out
+            assert "[warn] Roblox users API" in out  # a closed port: optional, so not a failure
+            series.premium = False
+            code, out = await run_bot(env, tmp_path, args=["--check"], discord_url=discord.base_url)
+    finally:
+        await discord.close()
+    assert code == 1, out
+    assert "[FIX ] Series Tickets module: Series says: “Tickets module requires a Premium or Enterprise" in out
+    assert "The workspace needs the Premium or Enterprise plan" in out
+    assert "check-token" not in out and "check-key" not in out and "Traceback" not in out
+
+
+async def test_backup_copies_a_live_database_and_refuses_a_missing_one(tmp_path):
+    path = tmp_path / "data" / "bot.db"
+    db = await Database.open(path)
+    try:  # the bot "runs": its connection stays open, with a write in the WAL
+        await StaffLinkRepo(db).link(guild_id=1, member_id=2, roblox_user_id=3, linked_by=4)
+        code, out = await run_bot({"DATABASE_PATH": str(path)}, tmp_path, args=["--backup", "backups/copy.db"])
+    finally:
+        await db.close()
+    assert code == 0, out
+    assert "Backed up" in out and "integrity ok" in out
+    copy = await Database.open(tmp_path / "backups" / "copy.db")
+    try:
+        assert [link.roblox_user_id for link in await StaffLinkRepo(copy).list(guild_id=1)] == [3]
+    finally:
+        await copy.close()
+    assert not list((tmp_path / "backups").glob("*.partial"))
+
+    code, out = await run_bot({"DATABASE_PATH": str(tmp_path / "nope.db")}, tmp_path, args=["--backup", "x.db"])
+    assert code == 2 and "There is no database at" in out

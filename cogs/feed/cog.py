@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.api import SeriesClient, SeriesError
+from bot.api import SeriesClient, SeriesError, SeriesForbidden
 from bot.cache import ConfigCache, ThreadIndex, TicketCache
 from bot.checks import admin_only
+from bot.checkup import REQUIRED_PERMISSIONS
 from bot.models import Ticket, TicketConfig
 from bot.poller import Poller
 from bot.ratelimit import BACKGROUND
@@ -38,14 +38,14 @@ else:
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
-REQUIRED_PERMISSIONS = (
-    "view_channel",
-    "send_messages",
-    "embed_links",
-    "read_message_history",
-    "create_public_threads",
-    "send_messages_in_threads",
-)
+
+
+def refusal_text(message: str) -> str:
+    """Series refusing the Tickets module, in its own words, and what that means here."""
+    return (
+        f"⛔ Series refuses the bot: “{message}”. No tickets arrive until the workspace's owner fixes that on "
+        f"Series; the bot asks again every {MAX_BACKOFF / 60:.0f} minutes."
+    )
 
 
 class Feed(commands.Cog):
@@ -86,6 +86,8 @@ class Feed(commands.Cog):
         self.poll_seconds = poll_seconds
         self._failures = 0
         self._resume_at = 0.0
+        #: Series' words when it refuses the tickets module (plan or module off), until a poll succeeds.
+        self.series_refusal: str | None = None
         self.backoff = TicketBackoff(base=poll_seconds, clock=self._now)
         self.poll_loop.change_interval(seconds=poll_seconds)
 
@@ -107,14 +109,22 @@ class Feed(commands.Cog):
 
     @tasks.loop(seconds=15)
     async def poll_loop(self) -> None:
-        if time.monotonic() < self._resume_at:
+        if self._now() < self._resume_at:
             return
         try:
             await self.poll_once()
+        except SeriesForbidden as exc:
+            # The plan or the Tickets module is off: final until someone changes it on Series, so ask again only
+            # at the longest back-off (a subscription can come back; a retry storm helps nobody).
+            self._failures += 1
+            self._resume_at = self._now() + MAX_BACKOFF
+            if exc.message != self.series_refusal:
+                log.warning("Series refuses the feed: %s. Asking again every %.0f s.", exc.message, MAX_BACKOFF)
+            self.series_refusal = exc.message
         except Exception as exc:  # noqa: BLE001 - any failure (Series, Discord, the database) backs off the same way
             self._failures += 1
             delay = min(self.poll_seconds * 2**self._failures, MAX_BACKOFF)
-            self._resume_at = time.monotonic() + delay
+            self._resume_at = self._now() + delay
             if isinstance(exc, SeriesError):
                 log.warning("Feed poll failed (%s); backing off %.0fs", exc.message, delay)
             else:
@@ -123,6 +133,7 @@ class Feed(commands.Cog):
             if self._failures:
                 log.info("Feed poll recovered after %d failures", self._failures)
             self._failures = 0
+            self.series_refusal = None
 
     @poll_loop.before_loop
     async def _before_poll(self) -> None:
@@ -305,9 +316,10 @@ class Feed(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         pages = await self.report(interaction.guild_id)
         if pages is None:
-            await interaction.followup.send(
-                "No routes yet: tickets aren't posted anywhere. Add one with `/feed set channel`.", ephemeral=True
-            )
+            text = "No routes yet: tickets aren't posted anywhere. Add one with `/feed set channel`."
+            if self.series_refusal:
+                text = f"{refusal_text(self.series_refusal)}\n\n{text}"
+            await interaction.followup.send(text, ephemeral=True)
             return
         await interaction.followup.send(embed=pages[0], view=pager(0, len(pages)), ephemeral=True)
 
@@ -333,7 +345,12 @@ class Feed(commands.Cog):
         troubles = {f.ticket_id: TicketTrouble(f.ticket_id, f.problem) for f in self.backoff.failures()}
         for card in await self.repo.card_problems(guild_id=guild_id, limit=500):
             troubles.setdefault(card.ticket_id, TicketTrouble(card.ticket_id, card.problem or ""))
-        return feed_pages(lines, list(troubles.values()), poll_seconds=self.poll_seconds)
+        return feed_pages(
+            lines,
+            list(troubles.values()),
+            poll_seconds=self.poll_seconds,
+            series_problem=refusal_text(self.series_refusal) if self.series_refusal else None,
+        )
 
     @feed_set.autocomplete("department")
     @feed_remove.autocomplete("department")

@@ -39,9 +39,14 @@ class TicketTrouble:
 
 
 def feed_pages(
-    routes: Sequence[RouteLine], troubles: Sequence[TicketTrouble], *, poll_seconds: float
+    routes: Sequence[RouteLine],
+    troubles: Sequence[TicketTrouble],
+    *,
+    poll_seconds: float,
+    series_problem: str | None = None,
 ) -> list[discord.Embed]:
-    """The pages of ``/feed show``; the first one always exists."""
+    """The pages of ``/feed show``; the first one always exists. ``series_problem`` (Series refusing the feed as
+    a whole) leads the first page."""
     groups = _group(troubles)
     route_pages = [list(routes[i : i + ROUTES_PER_PAGE]) for i in range(0, len(routes), ROUTES_PER_PAGE)] or [[]]
     pages: list[discord.Embed] = []
@@ -60,6 +65,9 @@ def feed_pages(
             embed.description = " · ".join(summary)
             if broken or troubles:
                 embed.description += "\nFixed something? Run `/feed set` for that route again to retry now."
+            if series_problem:
+                embed.description = f"{clip(series_problem, 600)}\n\n{embed.description}"
+                embed.colour = discord.Colour.red()
         footer = f"Checking Series every {poll_seconds:g} s"
         if len(route_pages) > 1:
             footer = f"Page {index + 1} of {len(route_pages)} · {footer}"

@@ -93,6 +93,15 @@ async def test_the_whole_path(world: World, bot: Bot):
     await d.wait_for_connection(timeout=30)
     await d.wait_for_commands({"staff", "reply", "ticket", "feed"}, guild_id=world.guild, timeout=30)
 
+    # At start, a fresh deploy is told its next steps (bot.checkup), and discord.py's voice warnings are silent
+    async with asyncio.timeout(20):
+        while "Next step: Staff links" not in bot.log():  # noqa: ASYNC110 - polling another process's log file
+            await asyncio.sleep(0.1)
+    log = bot.log()
+    assert "Next step: Feed routes: tickets aren't posted anywhere yet. In Discord, run /feed set" in log
+    assert "Setup: Series API key: valid for workspace" in log
+    assert "voice will NOT be supported" not in log
+
     # Linking
     link = await d.slash(
         world.guild,

@@ -168,6 +168,26 @@ async def test_any_poll_failure_backs_off_instead_of_spinning(routed: World):
     assert calls["n"] == 2 and feed(w)._failures == 2
 
 
+async def test_no_premium_is_said_in_series_words_and_asked_again_only_every_five_minutes(routed: World):
+    w = routed
+    w.fake.premium = False
+    lists = lambda: sum(r.method == "GET" and r.path == "/tickets/list" for r in w.fake.requests)  # noqa: E731
+    before = lists()
+    for _ in range(19):  # 285 s of polls every 15 s: one try, then the five-minute wait
+        await poll(w)
+    assert lists() - before == 1
+    shown = await w.admin.slash(w.channel, "feed show")
+    text = shown.response.embeds[0].description
+    assert "Series refuses the bot: “Tickets module requires a Premium or Enterprise subscription”" in text
+    assert "asks again every 5 minutes" in text
+
+    w.fake.premium = True  # the subscription comes back: the next try after the wait works, and the note goes
+    await w.env.advance_time(30)
+    assert lists() - before > 1  # it listed again (every page)
+    shown = await w.admin.slash(w.channel, "feed show")
+    assert "refuses" not in shown.response.embeds[0].description
+
+
 async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
     w = routed
     tid = w.fake.create_ticket()["TicketId"]
