@@ -30,6 +30,7 @@ from .checkup import exit_code as checkup_exit_code
 from .client import TicketBot
 from .config import DEFAULT_DATABASE_PATH, Config, ConfigError
 from .database import Database, DatabaseError, backup
+from .health import check_health
 from .lease import Lease
 from .logs import setup_logging
 
@@ -250,10 +251,15 @@ def _settings_finding() -> Finding:
     return Finding(Mark.OK, "Settings", f"read {where}")
 
 
+def _database_path() -> str:
+    """``DATABASE_PATH`` alone: --backup and --health need nothing else (no token, no key)."""
+    return os.environ.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH
+
+
 async def write_backup(target: str) -> int:
     """``--backup PATH``: a consistent copy of the database, made with SQLite's online backup (safe while the bot
     runs). Needs only ``DATABASE_PATH``."""
-    source = os.environ.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH
+    source = _database_path()
     try:
         done = await backup(source, target)
     except DatabaseError as exc:
@@ -281,6 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="write a consistent copy of the database to PATH and exit (safe while the bot runs)",
     )
+    parser.add_argument(
+        "--health",
+        action="store_true",
+        help="exit 0 if the running bot is alive and connected to Discord, 1 if not (for Docker's HEALTHCHECK)",
+    )
     parser.add_argument("--version", action="version", version=f"Ticket Bridge {__version__}")
     args = parser.parse_args(argv)
 
@@ -288,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(find_dotenv(usecwd=True), override=False)
     if args.backup:
         return asyncio.run(write_backup(args.backup))
+    if args.health:
+        health = asyncio.run(check_health(_database_path()))
+        print(health.text, flush=True)
+        return EXIT_OK if health.healthy else EXIT_NEEDS_FIXING
     try:
         config = Config.from_env(os.environ)
     except ConfigError as exc:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 
 import discord
 from discord.ext import commands
 
 from .app import Services
+from .health import GATEWAY_KEY, gateway_state
 from .tree import BotTree
 
 __all__ = ("EXTENSIONS", "TicketBot")
@@ -84,6 +86,20 @@ class TicketBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Ready as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        await self._record_gateway(connected=True)
+
+    async def on_resumed(self) -> None:
+        await self._record_gateway(connected=True)
+
+    async def on_disconnect(self) -> None:
+        await self._record_gateway(connected=False)
+
+    async def _record_gateway(self, *, connected: bool) -> None:
+        """For ``--health`` (``bot.health``): whether this copy has Discord, and since when."""
+        try:
+            await self.services.meta.set(GATEWAY_KEY, gateway_state(connected, time.time()))
+        except Exception:  # noqa: BLE001 - a busy or closing database must not break the gateway events
+            log.debug("Could not record the gateway state", exc_info=True)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         """Every server the bot is in, at each start (discord.py dispatches this for each one)."""
