@@ -16,7 +16,7 @@ from typing import Any
 
 from .common import machine, read_result, write_result
 
-NAMES = ("throughput", "ack", "feed", "footprint")
+NAMES = ("throughput", "ack", "feed", "footprint", "stats")
 
 
 def _quiet() -> None:
@@ -27,7 +27,7 @@ def _quiet() -> None:
 
 
 def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
-    from . import ack, feed, footprint, throughput
+    from . import ack, feed, footprint, stats, throughput
 
     if quick:
         return {
@@ -35,6 +35,7 @@ def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
             "ack": lambda: ack.run(interactions=50, idle=20),
             "feed": lambda: feed.run(quick=True),
             "footprint": lambda: footprint.run(starts=1, tracked=1000),
+            "stats": lambda: stats.run(events=10_000, repeats=3),
         }
     return {
         "throughput": lambda: throughput.run(runs=3, replies=1000, baseline_replies=400),

@@ -364,6 +364,32 @@ def render() -> str:  # noqa: C901 - one straight document
         )
         add("")
 
+    # -- 5 stats ---------------------------------------------------------------------------------------------------
+    st = read_result("stats")
+    if st:
+        add("## 5. `/stats` over a long history")
+        add("")
+        add(
+            f"Command: `python -m bench.stats` (`--events {st['events']:,}`). Method: `bench/stats.py` docstring. "
+            f"Goal: an answer within Discord's {fmt(st['goal_s'], 0)} s, from the database alone. "
+            f"{_ok(st['met'])} (slowest: {fmt(st['worst_s'] * 1000, 0)} ms)."
+        )
+        add("")
+        add("| Window | Events in it | Median | 90th percentile | Slowest | of which reading the database (median) |")
+        add("|---|---|---|---|---|---|")
+        for row in st["rows"]:
+            add(
+                f"| {row['days']} days | {row['events_in_window']:,} | {fmt(row['total_ms_median'], 0)} ms | "
+                f"{fmt(row['total_ms_p90'], 0)} ms | {fmt(row['total_ms_max'], 0)} ms | {fmt(row['gather_ms_median'], 0)} ms |"
+            )
+        add("")
+        add(
+            f"{st['events']:,} events take {fmt(st['db_bytes'] / 1024 / 1024, 1)} MiB of database. The time grows with "
+            "the events inside the window (an indexed range read), not with the whole history; the figures are computed "
+            "off the event loop. A 90-day window over a busy workspace is the worst case the default retention allows."
+        )
+        add("")
+
     # -- closing ---------------------------------------------------------------------------------------------------
     add("## Closing note")
     add("")

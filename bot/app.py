@@ -16,14 +16,28 @@ from .cache import ConfigCache, ThreadIndex, TicketCache
 from .config import Config
 from .database import Database
 from .desk import Desk
+from .events import EventRecorder
 from .identity import Identity
 from .names import Names
 from .poller import Poller
 from .ratelimit import RateLimiter
-from .repositories import AuditRepo, FeedRepo, MetaRepo, ReplyRepo, RetentionRepo, RobloxUserRepo, StaffLinkRepo
+from .repositories import (
+    AuditRepo,
+    DigestRepo,
+    EventRepo,
+    FeedRepo,
+    MetaRepo,
+    ReminderRepo,
+    ReplyRepo,
+    RetentionRepo,
+    RobloxUserRepo,
+    SnippetRepo,
+    StaffLinkRepo,
+)
 from .retention import Retention
 from .roblox import RobloxClient, RobloxDirectory
 from .service import StaffActions
+from .snippets import SnippetBook
 from .tasks import Background
 from .verification import VerificationProvider, configured_providers
 
@@ -62,6 +76,10 @@ class Services:
     names: Names
     verification: tuple[VerificationProvider, ...]
     identity: Identity
+    events: EventRecorder
+    snippets: SnippetBook
+    reminders: ReminderRepo
+    digests: DigestRepo
 
 
 def build_workspace(
@@ -113,6 +131,7 @@ def build_services(
         config=workspace.config,
         self_link=settings.self_link,
     )
+    snippets = SnippetBook(repo=SnippetRepo(db), audit=audit, roblox=roblox)
     return Services(
         settings=settings,
         db=db,
@@ -124,11 +143,15 @@ def build_services(
         feed=feed,
         threads=threads,
         actions=actions,
-        desk=Desk(actions=actions, tickets=workspace.tickets),
+        desk=Desk(actions=actions, tickets=workspace.tickets, snippets=snippets),
         background=Background(),
         retention=Retention(repo=RetentionRepo(db), threads=threads, days=settings.data_retention_days),
         roblox=roblox,
         names=Names(links=links, roblox=roblox),
         verification=providers,
         identity=identity,
+        events=EventRecorder(repo=EventRepo(db)),
+        snippets=snippets,
+        reminders=ReminderRepo(db),
+        digests=DigestRepo(db),
     )

@@ -19,7 +19,15 @@ __all__ = ("EXTENSIONS", "TicketBot")
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
-EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed", "cogs.maintenance", "cogs.help")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.staff",
+    "cogs.tickets",
+    "cogs.feed",
+    "cogs.snippets",
+    "cogs.stats",
+    "cogs.maintenance",
+    "cogs.help",
+)
 
 
 class TicketBot(commands.Bot):

@@ -8,17 +8,19 @@ in our own words: they name the ticket by its subject and short reference, and d
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, TypedDict
 
 import discord
 
 from .cache import TicketCache
-from .errors import NotAllowed, NotLinked
+from .errors import NotAllowed, NotLinked, UserFacingError
 from .models import Ticket
 from .render import player_text, preview, short_ref, status_label, ticket_label
 from .service import ALREADY_ARRIVED, Done, ReplySent, StaffActions
-from .ui import box_submission, reply_box
+from .snippets import SnippetBook, snippet_reference
+from .ui import box_submission, reply_box, snippet_step
 from .validation import clean_ticket_id, listed_ticket_id
 
 if TYPE_CHECKING:
@@ -31,6 +33,8 @@ else:
 __all__ = ("Desk", "confirmation")
 
 log = logging.getLogger(__name__)
+
+SNIPPET_TICKET_WAIT = 1.5  # seconds: the box must open within Discord's 3
 
 
 class Who(TypedDict):
@@ -68,9 +72,10 @@ def done_text(action: str, done: Done, *, department: str | None = None) -> str:
 
 
 class Desk:
-    def __init__(self, *, actions: StaffActions, tickets: TicketCache) -> None:
+    def __init__(self, *, actions: StaffActions, tickets: TicketCache, snippets: SnippetBook) -> None:
         self.actions = actions
         self.tickets = tickets
+        self.snippets = snippets
 
     async def _defer(self, interaction: Interaction) -> None:
         if not interaction.response.is_done():
@@ -84,6 +89,15 @@ class Desk:
         """The one path for a reply, from /reply and from the box: send, confirm, or hand the text back."""
         await self._defer(interaction)
         assert interaction.guild_id is not None
+        authorized = None
+        name = snippet_reference(text)
+        if name is not None:  # "+name": the snippet, filled in for this ticket (bot/snippets.py)
+            snippet = await self.snippets.get(guild_id=interaction.guild_id, name=name)
+            staff_id = await self.actions.staff_id(guild_id=interaction.guild_id, member_id=interaction.user.id)
+            authorized = await self.actions.authorize(_clean(ticket_id, typed), staff_id)
+            text = await self.snippets.render(
+                snippet, authorized, staff_id=staff_id, staff_fallback=interaction.user.display_name
+            )
         async with self.actions.in_flight():
             sent = await self.actions.reply(
                 guild_id=interaction.guild_id,
@@ -93,6 +107,7 @@ class Desk:
                 text=text,
                 typed=typed,
                 claim_first=claim_first,
+                authorized=authorized,
             )
         await self._sent(interaction, sent)
 
@@ -145,7 +160,47 @@ class Desk:
             )
         claim = ticket is not None and not ticket.claimed_by
         about = f"{_subject(ticket)} · {short_ref(ticket_id)}" if ticket is not None else None
+        snippets = await self.snippets.repo.list(guild_id=interaction.guild_id)
+        if snippets:  # first step: start from a snippet, or write from scratch
+            await interaction.response.send_message(
+                f"Reply to {ticket_label(ticket) if ticket is not None else f'`{short_ref(ticket_id)}`'}: start from "
+                "a snippet, or write your own.",
+                view=snippet_step(ticket_id, claim, snippets),
+                ephemeral=True,
+            )
+            return
         await interaction.response.send_modal(reply_box(ticket_id, claim=claim, about=about))
+
+    async def open_box_from_snippet(self, interaction: Interaction, ticket_id: str, claim: bool, name: str) -> None:
+        """The snippet step's answer: the box, filled with the snippet (or empty), ready to edit and send.
+
+        A modal must be the first response within 3 seconds, so the variables are filled in from what the bot last
+        saw of the ticket (the feed keeps every active ticket), or from Series if that takes under a second and a
+        half; the text can be edited in the box before sending."""
+        assert interaction.guild_id is not None
+        ticket_id = listed_ticket_id(ticket_id)
+        ticket = self.tickets.get(ticket_id)
+        about = f"{_subject(ticket)} · {short_ref(ticket_id)}" if ticket is not None else None
+        default = None
+        if name:
+            snippet = await self.snippets.get(guild_id=interaction.guild_id, name=name)
+            link = await self.actions.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id)
+            if link is None:
+                raise NotLinked()
+            if ticket is None:
+                try:
+                    ticket = await asyncio.wait_for(
+                        self.actions.authorize(ticket_id, link.roblox_user_id), SNIPPET_TICKET_WAIT
+                    )
+                except TimeoutError:
+                    raise UserFacingError(
+                        "I couldn't load this ticket in time to fill in the snippet. Try again, or send it with "
+                        f"`/reply message:+{snippet.name}`."
+                    ) from None
+            default = await self.snippets.render(
+                snippet, ticket, staff_id=link.roblox_user_id, staff_fallback=interaction.user.display_name
+            )
+        await interaction.response.send_modal(reply_box(ticket_id, claim=claim, about=about, default=default))
 
     async def _sent(self, interaction: Interaction, sent: ReplySent) -> None:
         await interaction.followup.send(confirmation(sent), ephemeral=True)

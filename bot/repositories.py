@@ -18,6 +18,10 @@ __all__ = (
     "AuditEntry",
     "AuditRepo",
     "Card",
+    "Digest",
+    "DigestRepo",
+    "EventRepo",
+    "EventRow",
     "FeedRepo",
     "MetaRepo",
     "Pruned",
@@ -27,9 +31,13 @@ __all__ = (
     "RobloxUserRecord",
     "RobloxUserRepo",
     "Route",
+    "ReminderRepo",
     "SeenTicket",
+    "Snippet",
+    "SnippetRepo",
     "StaffLink",
     "StaffLinkRepo",
+    "TicketState",
     "utcnow",
 )
 
@@ -240,6 +248,8 @@ class Route:
     problem: str | None
     primed_at: str | None = None  # when the first poll with this route ran (moving it keeps it; see 0007)
     backfill: bool = True  # post the tickets that were open before the route was set (0010)
+    remind_unclaimed: float = 0.0  # minutes; 0 is off (0011)
+    remind_waiting: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +311,14 @@ class FeedRepo:
             "UPDATE feed_routes SET backfill = ? WHERE guild_id = ? AND department = ?",
             (int(backfill), guild_id, department),
         )
+
+    async def set_reminders(self, *, guild_id: int, department: str, unclaimed: float, waiting: float) -> bool:
+        """The route's reminder minutes (0: off); False if there is no such route."""
+        changed = await self.db.execute_count(
+            "UPDATE feed_routes SET remind_unclaimed = ?, remind_waiting = ? WHERE guild_id = ? AND department = ?",
+            (unclaimed, waiting, guild_id, department),
+        )
+        return changed == 1
 
     async def routes(self, *, guild_id: int | None = None) -> list[Route]:
         if guild_id is None:
@@ -578,6 +596,7 @@ class Pruned:
     replies: int = 0
     audit: int = 0
     roblox_users: int = 0
+    events: int = 0
 
 
 _PRUNE_TICKETS = (
@@ -585,6 +604,8 @@ _PRUNE_TICKETS = (
     "DELETE FROM mirrored_messages WHERE ticket_id IN (SELECT value FROM json_each(?))",
     "DELETE FROM feed_pings WHERE ticket_id IN (SELECT value FROM json_each(?))",
     "DELETE FROM feed_tickets WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM ticket_state WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM reminders_sent WHERE ticket_id IN (SELECT value FROM json_each(?))",
 )
 
 
@@ -629,5 +650,254 @@ class RetentionRepo:
                 """,
                 (before,),
             )
-            counts = Pruned(len(json.loads(done)), replies.rowcount, audit.rowcount, names.rowcount)
+            events = await conn.execute("DELETE FROM ticket_events WHERE at < ?", (before,))
+            counts = Pruned(len(json.loads(done)), replies.rowcount, audit.rowcount, names.rowcount, events.rowcount)
         return counts, threads
+
+
+# -- what happened to tickets (bot/events.py) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    ticket_id: str
+    status: str
+    claimed_by: int | None
+    department: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    ticket_id: str
+    kind: str
+    at: str
+    actor: int | None
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFirsts:
+    """A ticket's first moments: when it was opened, first answered by staff, and who claimed it first."""
+
+    opened: str | None = None
+    first_reply: str | None = None
+    first_claimer: int | None = None
+    department: str = ""
+
+
+class EventRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def state(self, ticket_id: str) -> TicketState | None:
+        row = await self.db.fetchone("SELECT * FROM ticket_state WHERE ticket_id = ?", (ticket_id,))
+        return TicketState(**_fields(row)) if row else None
+
+    async def record(self, events: list[Any], state: TicketState) -> int:
+        """Store the events not stored yet and the ticket's state, together; returns how many were new."""
+        async with self.db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(
+                """
+                INSERT OR IGNORE INTO ticket_events (ticket_id, key, kind, at, actor, department)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [(e.ticket_id, e.key, e.kind, e.at, e.actor, e.department) for e in events],
+            )
+            new = conn.total_changes - before
+            await conn.execute(
+                """
+                INSERT INTO ticket_state (ticket_id, status, claimed_by, department, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, claimed_by = excluded.claimed_by,
+                    department = excluded.department, updated_at = excluded.updated_at
+                """,
+                (state.ticket_id, state.status, state.claimed_by, state.department, state.updated_at),
+            )
+        return new
+
+    async def between(self, *, since: str, until: str) -> list[EventRow]:
+        """Every event in [since, until), oldest first."""
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, at, actor, department FROM ticket_events
+            WHERE at >= ? AND at < ? ORDER BY at, id
+            """,
+            (since, until),
+        )
+        return [EventRow(*row) for row in rows]
+
+    async def firsts(self, ticket_ids: list[str]) -> dict[str, TicketFirsts]:
+        """For each ticket: opened, first staff reply and first claimer, over everything recorded."""
+        if not ticket_ids:
+            return {}
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, MIN(at) AS at, actor, department FROM ticket_events
+            WHERE ticket_id IN (SELECT value FROM json_each(?)) AND kind IN ('opened', 'replied', 'claimed')
+            GROUP BY ticket_id, kind
+            """,
+            (json.dumps(ticket_ids),),
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for ticket_id, kind, at, actor, department in rows:
+            entry = found.setdefault(ticket_id, {})
+            if kind == "opened":
+                entry["opened"], entry["department"] = at, department
+            elif kind == "replied":
+                entry["first_reply"] = at
+            else:
+                entry["first_claimer"] = actor  # SQLite: the bare column comes from the MIN(at) row
+        return {ticket_id: TicketFirsts(**entry) for ticket_id, entry in found.items()}
+
+    async def last_messages(self, ticket_ids: list[str]) -> dict[str, tuple[str, str, str]]:
+        """For each ticket, its latest message event: (kind 'player' or 'replied', its key, its time)."""
+        if not ticket_ids:
+            return {}
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, key, MAX(at) AS at FROM ticket_events
+            WHERE ticket_id IN (SELECT value FROM json_each(?)) AND kind IN ('player', 'replied')
+            GROUP BY ticket_id
+            """,
+            (json.dumps(ticket_ids),),
+        )
+        return {ticket_id: (kind, key, at) for ticket_id, kind, key, at in rows}
+
+
+# -- snippets (bot/snippets.py) -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    guild_id: int
+    name: str
+    body: str
+    updated_by: int
+    updated_at: str
+
+
+class SnippetRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, *, guild_id: int, name: str, body: str, by: int) -> bool:
+        """False if the name is taken."""
+        changed = await self.db.execute_count(
+            """
+            INSERT OR IGNORE INTO snippets (guild_id, name, body, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
+            """,
+            (guild_id, name, body, by, utcnow()),
+        )
+        return changed == 1
+
+    async def edit(self, *, guild_id: int, name: str, body: str, by: int) -> str | None:
+        """The text it had, or None if there is no such snippet."""
+        async with (
+            self.db.transaction() as conn,
+            conn.execute("SELECT body FROM snippets WHERE guild_id = ? AND name = ?", (guild_id, name)) as cur,
+        ):
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            await conn.execute(
+                "UPDATE snippets SET body = ?, updated_by = ?, updated_at = ? WHERE guild_id = ? AND name = ?",
+                (body, by, utcnow(), guild_id, name),
+            )
+        return str(row[0])
+
+    async def remove(self, *, guild_id: int, name: str) -> str | None:
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "DELETE FROM snippets WHERE guild_id = ? AND name = ? RETURNING body", (guild_id, name)
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def get(self, *, guild_id: int, name: str) -> Snippet | None:
+        row = await self.db.fetchone("SELECT * FROM snippets WHERE guild_id = ? AND name = ?", (guild_id, name))
+        return Snippet(**_fields(row)) if row else None
+
+    async def list(self, *, guild_id: int) -> list[Snippet]:
+        rows = await self.db.fetchall("SELECT * FROM snippets WHERE guild_id = ? ORDER BY name", (guild_id,))
+        return [Snippet(**_fields(r)) for r in rows]
+
+
+# -- reminders (bot/reminders.py) and the weekly digest -------------------------------------------------------------
+
+
+class ReminderRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(self, *, guild_id: int, ticket_id: str, kind: str, wait: str) -> bool:
+        """Record a reminder before it is posted; False if this wait already had one (never twice)."""
+        changed = await self.db.execute_count(
+            "INSERT OR IGNORE INTO reminders_sent (guild_id, ticket_id, kind, wait, sent_at) VALUES (?, ?, ?, ?, ?)",
+            (guild_id, ticket_id, kind, wait, utcnow()),
+        )
+        return changed == 1
+
+    async def sent(self, *, guild_id: int, ticket_ids: list[str]) -> set[tuple[str, str, str]]:
+        """(ticket, kind, wait) of the reminders already made for these tickets in this server."""
+        if not ticket_ids:
+            return set()
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, wait FROM reminders_sent
+            WHERE guild_id = ? AND ticket_id IN (SELECT value FROM json_each(?))
+            """,
+            (guild_id, json.dumps(ticket_ids)),
+        )
+        return {(r[0], r[1], r[2]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    guild_id: int
+    channel_id: int
+    last_sent_at: str | None
+    set_by: int
+    problem: str | None = None
+
+
+class DigestRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def set(self, *, guild_id: int, channel_id: int, by: int, now: str) -> None:
+        """Post the weekly digest in ``channel_id``; the first one comes at the next weekly time after ``now``."""
+        await self.db.execute(
+            """
+            INSERT INTO digests (guild_id, channel_id, last_sent_at, set_by) VALUES (?, ?, ?, ?)
+            ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, set_by = excluded.set_by,
+                problem = NULL
+            """,
+            (guild_id, channel_id, now, by),
+        )
+
+    async def remove(self, *, guild_id: int) -> bool:
+        return await self.db.execute_count("DELETE FROM digests WHERE guild_id = ?", (guild_id,)) == 1
+
+    async def get(self, *, guild_id: int) -> Digest | None:
+        row = await self.db.fetchone("SELECT * FROM digests WHERE guild_id = ?", (guild_id,))
+        return Digest(**_fields(row)) if row else None
+
+    async def all(self) -> list[Digest]:
+        return [Digest(**_fields(r)) for r in await self.db.fetchall("SELECT * FROM digests ORDER BY guild_id")]
+
+    async def claim(self, *, guild_id: int, due: str, now: str) -> bool:
+        """Mark this week's digest as sent, before posting it; False if it already was (never twice)."""
+        changed = await self.db.execute_count(
+            """
+            UPDATE digests SET last_sent_at = ?
+            WHERE guild_id = ? AND (last_sent_at IS NULL OR last_sent_at < ?)
+            """,
+            (now, guild_id, due),
+        )
+        return changed == 1
+
+    async def set_problem(self, *, guild_id: int, problem: str | None) -> None:
+        await self.db.execute("UPDATE digests SET problem = ? WHERE guild_id = ?", (problem, guild_id))

@@ -1,8 +1,9 @@
 """Retention: what the bot records is kept for ``DATA_RETENTION_DAYS``, then pruned, so nothing grows for ever.
 
 Pruned, once a ticket has been resolved, closed or gone from Series for longer than that: its cards, mirrored
-messages and pings, and the poller's memory of it (a reopened ticket is simply met again). Reply texts go after
-the same time. The audit trail (who, as which Roblox id, did what, when) is kept for a year, or for the retention
+messages and pings, the poller's memory of it, its last state and its reminders (a reopened ticket is simply met
+again). Reply texts go after the same time, and so do the recorded events behind ``/stats`` (so stats reach back
+at most that far). The audit trail (who, as which Roblox id, did what, when) is kept for a year, or for the retention
 if that is longer. Roblox names nobody is linked to any more go too.
 """
 
@@ -49,11 +50,12 @@ class Retention:
             self.threads.forget(thread_id)
         if pruned != Pruned():
             log.info(
-                "Retention (%d days): pruned %d tickets, %d replies, %d audit entries, %d Roblox names",
+                "Retention (%d days): pruned %d tickets, %d replies, %d audit entries, %d Roblox names, %d events",
                 self.days,
                 pruned.tickets,
                 pruned.replies,
                 pruned.audit,
                 pruned.roblox_users,
+                pruned.events,
             )
         return pruned

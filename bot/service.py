@@ -140,13 +140,15 @@ class StaffActions:
         text: str,
         typed: bool = True,
         claim_first: bool = False,
+        authorized: Ticket | None = None,
     ) -> ReplySent:
         """Validate, record in the outbox, authorize, then send. On failure :class:`ReplyNotSent` carries the text,
         and a refusal before it is saved (a mistyped id, no link) hands the text back too.
 
         ``typed``: the id was typed by a person (strict pattern), not carried by one of our buttons or boxes.
         ``claim_first``: claim the ticket for the caller first unless they hold it (the Reply box on an unclaimed
-        card says so).
+        card says so). ``authorized``: the ticket, already fetched and authorized for this caller (a snippet needed
+        it to fill in its variables), so it isn't fetched twice.
         """
         raw = text
         try:
@@ -171,7 +173,7 @@ class StaffActions:
         ticket: Ticket | None = None
         claimed = False
         try:
-            ticket = await self.authorize(ticket_id, staff_id)
+            ticket = authorized if authorized is not None else await self.authorize(ticket_id, staff_id)
             if ticket.id and ticket.id != reply.ticket_id:  # addressed by the 24-hex id: the TicketId from here on
                 await self.replies.set_ticket(reply.id, ticket.id)
                 reply = dataclasses.replace(reply, ticket_id=ticket.id)

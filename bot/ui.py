@@ -144,7 +144,10 @@ def reply_box(
         default=default[:MAX_REPLY_LENGTH] if default else None,
         placeholder="Write your answer to the player",
     )
-    hint = "Sending this claims the ticket for you." if claim else (about or f"Ticket {ticket_id}")
+    if claim:
+        hint = f"Sending this claims it for you: {about}" if about else "Sending this claims the ticket for you."
+    else:
+        hint = about or f"Ticket {ticket_id}"
     box.add_item(discord.ui.Label(text="Your reply", description=hint[:100], component=text))
     box.stop()
     return box
@@ -211,4 +214,81 @@ def offer_view(offers: Sequence[Offer]) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     for offer in offers:
         view.add_item(ReplyOfferButton(offer.action, offer.reply_id))
+    return view
+
+
+# -- the Reply box's first step when the server has snippets ---------------------------------------------------------
+
+SNIPPET_OPTIONS = 25  # Discord's most options in one select
+
+
+class SnippetSelect(
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=r"snip:(?P<mode>reply|claimreply):(?P<ticket_id>[^\s:]{1,64})",
+):
+    """Pick a snippet: the Reply box opens filled with it. Rebuilt from its custom id, so it survives restarts."""
+
+    def __init__(self, ticket_id: str, claim: bool, options: Sequence[discord.SelectOption] = ()) -> None:
+        mode = "claimreply" if claim else "reply"
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"snip:{mode}:{ticket_id}",
+                placeholder="Start from a snippet…",
+                options=list(options) or [discord.SelectOption(label="(no snippets)", value="-")],
+                min_values=1,
+                max_values=1,
+            )
+        )
+        self.ticket_id, self.claim = ticket_id, claim
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["ticket_id"], match["mode"] == "claimreply")
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        data = interaction.data if isinstance(interaction.data, dict) else {}
+        values = data.get("values") or []
+        name = str(values[0]) if values and values[0] != "-" else ""
+        desk = interaction.client.services.desk
+        await desk.open_box_from_snippet(interaction, self.ticket_id, self.claim, name)
+
+
+class WriteOwnButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"own:(?P<mode>reply|claimreply):(?P<ticket_id>[^\s:]{1,64})",
+):
+    """Skip the snippets: the empty Reply box."""
+
+    def __init__(self, ticket_id: str, claim: bool) -> None:
+        mode = "claimreply" if claim else "reply"
+        super().__init__(
+            discord.ui.Button(
+                label="Write my own", style=discord.ButtonStyle.primary, custom_id=f"own:{mode}:{ticket_id}"
+            )
+        )
+        self.ticket_id, self.claim = ticket_id, claim
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["ticket_id"], match["mode"] == "claimreply")
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await interaction.client.services.desk.open_box_from_snippet(interaction, self.ticket_id, self.claim, "")
+
+
+def snippet_step(ticket_id: str, claim: bool, snippets: Sequence[Any]) -> discord.ui.View:
+    """A select of the server's snippets (their text as the description) and **Write my own**."""
+    options = [
+        discord.SelectOption(label=f"+{s.name}", value=s.name, description=" ".join(s.body.split())[:100])
+        for s in snippets[:SNIPPET_OPTIONS]
+    ]
+    view = discord.ui.View(timeout=None)
+    view.add_item(SnippetSelect(ticket_id, claim, options))
+    view.add_item(WriteOwnButton(ticket_id, claim))
     return view

@@ -25,12 +25,15 @@ STAFF_COMMANDS = (
     ("/ticket show", "a ticket and its latest messages"),
     ("/ticket claim · unclaim", "take a ticket, or let go of it"),
     ("/ticket status · transfer", "resolve, close, reopen, or hand it to another department"),
-    ("/ticket history", "who did what to a ticket through the bot"),
+    ("/ticket history · transcript", "who did what to a ticket; its whole conversation as a file"),
+    ("/stats", "how fast tickets are answered and resolved, and who did what"),
     ("/whoami", "the Roblox account you act as"),
 )
 ADMIN_COMMANDS = (
     ("/staff link · unlink · list", "who acts as which Roblox account"),
     ("/feed set · remove · show", "the channels where tickets appear, and what stops them"),
+    ("/feed reminders · digest", "reminders for unclaimed and waiting tickets; a weekly digest"),
+    ("/snippet add · edit · remove · list", "canned replies staff send with /reply message:+name"),
 )
 NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 
 from bot.models import Ticket
-from bot.ui import ReplyOfferButton, guarded
+from bot.ui import ReplyOfferButton, SnippetSelect, WriteOwnButton, guarded
 from bot.validation import LISTED_ID
 
 if TYPE_CHECKING:
@@ -122,4 +122,4 @@ def ticket_buttons(ticket: Ticket) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS = (ReplyButton, TicketActionButton, ReplyOfferButton)
+DYNAMIC_ITEMS = (ReplyButton, TicketActionButton, ReplyOfferButton, SnippetSelect, WriteOwnButton)

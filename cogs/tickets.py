@@ -17,10 +17,12 @@ from bot.checks import is_admin
 from bot.desk import Desk
 from bot.models import STATUSES, parse_time
 from bot.names import Names
-from bot.render import clip, detail_embed, preview, short_ref, status_label
+from bot.render import clip, detail_embed, preview, short_ref, status_label, ticket_label
 from bot.repositories import FeedRepo, Reply, StaffLinkRepo
 from bot.service import StaffActions
+from bot.snippets import SnippetBook, snippet_choices
 from bot.tasks import Background
+from bot.transcript import transcript_file
 from bot.ui import box_submission, report_error
 from bot.validation import MAX_REPLY_LENGTH, clean_ticket_id
 
@@ -65,8 +67,10 @@ class Tickets(commands.Cog):
         feed: FeedRepo,
         names: Names,
         background: Background,
+        snippets: SnippetBook,
     ) -> None:
         self.bot = bot
+        self.snippets = snippets
         self.desk = desk
         self.actions = actions
         self.links = links
@@ -109,7 +113,7 @@ class Tickets(commands.Cog):
     @app_commands.guild_only()
     @app_commands.describe(
         ticket_id=TICKET_HELP,
-        message="What the player reads (for paragraphs, use the Reply button on the card)",
+        message="What the player reads, or +name for a snippet (for paragraphs, use the card's Reply button)",
     )
     async def reply(
         self, interaction: Interaction, ticket_id: str, message: app_commands.Range[str, 1, MAX_REPLY_LENGTH]
@@ -140,6 +144,26 @@ class Tickets(commands.Cog):
             await interaction.followup.send(f"Posted {short_ref(ticket.id)} in this channel.", ephemeral=True)
         else:
             await interaction.followup.send(embed=embed, view=ticket_buttons(ticket), ephemeral=True)
+
+    @ticket.command(name="transcript")
+    @app_commands.describe(ticket_id=TICKET_HELP)
+    async def ticket_transcript(self, interaction: Interaction, ticket_id: str) -> None:
+        """The whole conversation as a file, with names, times and links."""
+        ticket_id = clean_ticket_id(ticket_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        ticket = await self.actions.show(
+            guild_id=interaction.guild_id, member_id=interaction.user.id, ticket_id=ticket_id
+        )
+        self.cache.put(ticket)
+        file = await transcript_file(ticket, names=self.names, config=await self.config.get_or_none())
+        count = sum(1 for m in ticket.messages if m.is_player or m.is_staff)
+        await interaction.followup.send(
+            f"📄 The conversation of {ticket_label(ticket)}: {count} message{'s' if count != 1 else ''}. "
+            "Open the file in a browser.",
+            file=file,
+            ephemeral=True,
+        )
 
     @ticket.command(name="list")
     @app_commands.describe(show="Which tickets (default: everything open)", department="Only this department")
@@ -265,6 +289,16 @@ class Tickets(commands.Cog):
         """For /reply, only tickets the caller can answer: no game reports, none someone else holds."""
         return await self._ticket_choices(interaction, current, active_only=True, answerable=True)
 
+    @reply.autocomplete("message")
+    async def snippet_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """Snippets, once the message starts with ``+`` (or is still empty). Never while someone writes their own
+        text: Enter would pick a suggestion over what they typed."""
+        if interaction.guild_id is None or (current.strip() and not current.lstrip().startswith("+")):
+            return []
+        if not await self.actions.is_linked(guild_id=interaction.guild_id, member_id=interaction.user.id):
+            return []
+        return await snippet_choices(self.snippets, interaction.guild_id, current)
+
     @ticket_claim.autocomplete("ticket_id")
     @ticket_unclaim.autocomplete("ticket_id")
     @ticket_transfer.autocomplete("ticket_id")
@@ -322,5 +356,6 @@ async def setup(bot: TicketBot) -> None:
             feed=services.feed,
             names=services.names,
             background=services.background,
+            snippets=services.snippets,
         )
     )

@@ -102,12 +102,24 @@ async def test_roblox_ids_must_be_positive(db):
         await RobloxUserRepo(db).note(user_id=0)
 
 
-GROWING = ("replies", "audit", "cards", "mirrored_messages", "feed_tickets", "feed_pings", "staff_links")
+GROWING = (
+    "replies",
+    "audit",
+    "cards",
+    "mirrored_messages",
+    "feed_tickets",
+    "feed_pings",
+    "staff_links",
+    "ticket_events",
+    "ticket_state",
+    "reminders_sent",
+    "snippets",
+)
 
 
 async def test_every_hot_query_uses_an_index(db, monkeypatch):
     """EXPLAIN QUERY PLAN for each statement the bot runs on a hot path: none scans a table that grows."""
-    from bot.repositories import AuditRepo, FeedRepo
+    from bot.repositories import AuditRepo, EventRepo, FeedRepo, ReminderRepo, SnippetRepo
 
     seen: list[tuple[str, tuple]] = []
     for name in ("fetchone", "fetchall", "execute"):
@@ -132,8 +144,16 @@ async def test_every_hot_query_uses_an_index(db, monkeypatch):
     await feed.mirrored(guild_id=1, ticket_id="T")
     await feed.pinged(guild_id=1, ticket_id="T", department="")
     await audit.for_ticket(guild_id=1, ticket_id="T")
+    events, reminders, snippets = EventRepo(db), ReminderRepo(db), SnippetRepo(db)
+    await events.state("T")
+    await events.between(since="2025-01-01T00:00:00.000Z", until="2025-01-08T00:00:00.000Z")
+    await events.firsts(["T", "U"])
+    await events.last_messages(["T", "U"])
+    await reminders.sent(guild_id=1, ticket_ids=["T", "U"])
+    await snippets.get(guild_id=1, name="welcome")
+    await snippets.list(guild_id=1)
     monkeypatch.undo()
-    assert len(seen) == 13
+    assert len(seen) == 20
     for sql, params in seen:
         plan = " | ".join(row[3] for row in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
         scans = [step for step in plan.split(" | ") if step.startswith("SCAN") and any(t in step for t in GROWING)]

@@ -60,3 +60,22 @@ async def test_prune_keeps_what_is_in_use_and_removes_what_is_old(db):
     assert len(await audit.for_ticket(guild_id=1, ticket_id="OLD-CLOSED")) == 1  # the 100-day one: kept a year
     assert threads.ticket_for(900) is None and threads.ticket_for(901) == "NEW-CLOSED"
     assert await retention.prune() == Pruned()  # nothing left to do
+
+
+async def test_events_and_what_reminders_remember_are_pruned_too(db):
+    from bot.events import Event
+    from bot.repositories import EventRepo, ReminderRepo, TicketState
+
+    events, reminders = EventRepo(db), ReminderRepo(db)
+    for tid, days in (("OLD-CLOSED", 95), ("NEW-CLOSED", 5)):
+        await ticket(db, tid, "closed", days_ago=days)
+        await events.record(
+            [Event(tid, "opened", "opened", iso(days + 1), None, "d"), Event(tid, "m", "replied", iso(days), 7, "d")],
+            TicketState(tid, "closed", None, "d", "x"),
+        )
+        await reminders.claim(guild_id=1, ticket_id=tid, kind="unclaimed", wait="opened")
+    pruned = await Retention(repo=RetentionRepo(db), threads=ThreadIndex(), days=90, now=lambda: NOW).prune()
+    assert pruned.events == 2 and pruned.tickets == 1
+    for table in ("ticket_events", "ticket_state", "reminders_sent"):
+        assert await count(db, table, "OLD-CLOSED") == 0
+        assert await count(db, table, "NEW-CLOSED") >= 1

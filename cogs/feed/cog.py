@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -17,14 +18,19 @@ from bot.api import SeriesClient, SeriesError, SeriesForbidden
 from bot.cache import ConfigCache, ThreadIndex, TicketCache
 from bot.checks import admin_only
 from bot.checkup import REQUIRED_PERMISSIONS
+from bot.errors import InvalidInput
+from bot.events import EventRecorder, iso
 from bot.models import Ticket, TicketConfig
 from bot.poller import Poller
 from bot.ratelimit import BACKGROUND
-from bot.repositories import FeedRepo
+from bot.render import clip
+from bot.repositories import DigestRepo, FeedRepo
 from bot.service import ReplySent, StaffActions
+from bot.stats import next_digest_time
 
 from .backoff import TicketBackoff
 from .publisher import DEFAULT_ROUTE, Publisher, TicketProblem
+from .reminders import Reminders
 from .report import RouteLine, TicketTrouble, feed_pages
 from .views import BackfillButton, FeedPageButton, backfill_choice, pager
 
@@ -38,6 +44,25 @@ else:
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
+
+
+MAX_REMINDER_MINUTES = 43_200  # 30 days
+
+
+def reminder_text(unclaimed: float, waiting: float) -> str:
+    """How /feed show and the confirmation say a route's reminders."""
+    parts = []
+    if unclaimed > 0:
+        parts.append(f"unclaimed after {minutes_text(unclaimed)}")
+    if waiting > 0:
+        parts.append(f"player waiting after {minutes_text(waiting)}")
+    return " · ".join(parts) if parts else "no reminders"
+
+
+def minutes_text(minutes: float) -> str:
+    if minutes >= 120 and minutes % 60 == 0:
+        return f"{minutes / 60:g} h"
+    return f"{minutes:g} min"
 
 
 def refusal_text(message: str) -> str:
@@ -72,9 +97,15 @@ class Feed(commands.Cog):
         tickets: TicketCache,
         threads: ThreadIndex,
         actions: StaffActions,
+        events: EventRecorder,
+        reminders: Reminders,
+        digests: DigestRepo,
         poll_seconds: float,
     ) -> None:
         self.bot = bot
+        self.events = events
+        self.reminders = reminders
+        self.digests = digests
         self.repo = repo
         self.publisher = publisher
         self.poller = poller
@@ -151,12 +182,24 @@ class Feed(commands.Cog):
             self._ticket_failed(ticket_id, f"Series couldn't give its details: {problem}")
         shown = 0
         for ticket in result.changed:
+            await self._observe(ticket)
             shown += await self._show(ticket, config)
         while self.publisher.backfill_guilds:
             await self._backfill(self.publisher.backfill_guilds.pop(), config)
         self.backoff.forget_all_but(result.listed)
         await self.repo.prime_routes()  # from now on, tickets these routes haven't seen are new to them
+        try:
+            await self.reminders.run()
+        except Exception:  # noqa: BLE001 - reminders must never stop the feed; the next poll tries again
+            log.exception("Feed: reminders failed")
         return shown
+
+    async def _observe(self, ticket: Ticket) -> None:
+        """Record what happened to the ticket (bot/events.py), for stats and reminders; never stops the feed."""
+        try:
+            await self.events.observe(ticket)
+        except Exception:  # noqa: BLE001 - a failure here costs a statistic, not a card
+            log.exception("Feed: could not record the events of %s", ticket.id)
 
     async def _show(self, ticket: Ticket, config: TicketConfig | None) -> bool:
         """Sync one ticket's cards; a failure is that ticket's alone. True if it was shown in full."""
@@ -207,6 +250,7 @@ class Feed(commands.Cog):
             return
         self.tickets.put(ticket)
         if await self.repo.routes():
+            await self._observe(ticket)
             await self._show(ticket, await self.config.get_or_none())
 
     @commands.Cog.listener()
@@ -308,6 +352,72 @@ class Feed(commands.Cog):
             text = f"✅ {name[0].upper()}{name[1:]} no longer appear in <#{old.channel_id}>. Their cards stay."
         await interaction.followup.send(text, ephemeral=True)
 
+    @feed.command(name="reminders")
+    @admin_only()
+    @app_commands.describe(
+        unclaimed_minutes="Remind the channel of tickets still unclaimed this many minutes after opening (0: off)",
+        waiting_minutes="Remind the claimer when the player has waited this many minutes for an answer (0: off)",
+        department="The route's department (leave empty: the route for all other departments)",
+    )
+    async def feed_reminders(
+        self,
+        interaction: Interaction,
+        unclaimed_minutes: app_commands.Range[float, 0, MAX_REMINDER_MINUTES],
+        waiting_minutes: app_commands.Range[float, 0, MAX_REMINDER_MINUTES],
+        department: str | None = None,
+    ) -> None:
+        """Remind staff of tickets nobody claimed, and of players waiting for an answer."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        department = await self._department(department)
+        assert interaction.guild_id is not None
+        found = await self.repo.set_reminders(
+            guild_id=interaction.guild_id, department=department, unclaimed=unclaimed_minutes, waiting=waiting_minutes
+        )
+        name = f"**{await self._department_name(department)}**" if department else "the default route"
+        if not found:
+            raise InvalidInput(f"There is no route for {name} yet. Add one with `/feed set` first.")
+        await self.actions.audit.record(
+            guild_id=interaction.guild_id,
+            member_id=interaction.user.id,
+            roblox_user_id=None,
+            ticket_id="",
+            action=f"feed reminders {department or 'default'}",
+            result=f"ok: unclaimed {unclaimed_minutes:g} min, waiting {waiting_minutes:g} min",
+        )
+        await interaction.followup.send(
+            f"✅ Reminders for {name}: {reminder_text(unclaimed_minutes, waiting_minutes)}.", ephemeral=True
+        )
+
+    @feed.command(name="digest")
+    @admin_only()
+    @app_commands.describe(channel="Where to post the weekly digest (leave empty: stop posting it)")
+    async def feed_digest(self, interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
+        """Post a weekly digest of the team's stats (Mondays, 09:00 UTC)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        if channel is None:
+            removed = await self.digests.remove(guild_id=interaction.guild_id)
+            text = "✅ No more weekly digest." if removed else "There was no weekly digest to stop."
+        else:
+            now = datetime.now(UTC)
+            await self.digests.set(
+                guild_id=interaction.guild_id, channel_id=channel.id, by=interaction.user.id, now=iso(now)
+            )
+            first = int(next_digest_time(now).timestamp())
+            text = f"✅ The weekly digest will appear in {channel.mention}, first <t:{first}:F>."
+            missing = self._missing_permissions(channel)
+            if missing:
+                text += f"\n⚠️ I'm missing {missing} in {channel.mention}; fix that before then."
+        await self.actions.audit.record(
+            guild_id=interaction.guild_id,
+            member_id=interaction.user.id,
+            roblox_user_id=None,
+            ticket_id="",
+            action="feed digest",
+            result=f"ok: {'channel ' + str(channel.id) if channel else 'off'}",
+        )
+        await interaction.followup.send(text, ephemeral=True)
+
     @feed.command(name="show")
     @admin_only()
     async def feed_show(self, interaction: Interaction) -> None:
@@ -341,15 +451,24 @@ class Feed(commands.Cog):
             if route.problem:
                 problems.append(f"Last problem: {route.problem}")
             name = await self._department_name(route.department) if route.department else "All other departments"
-            lines.append(RouteLine(name, route.channel_id, route.ping_role_id, tuple(problems)))
+            reminders = reminder_text(route.remind_unclaimed, route.remind_waiting)
+            lines.append(RouteLine(name, route.channel_id, route.ping_role_id, tuple(problems), reminders))
         troubles = {f.ticket_id: TicketTrouble(f.ticket_id, f.problem) for f in self.backoff.failures()}
         for card in await self.repo.card_problems(guild_id=guild_id, limit=500):
             troubles.setdefault(card.ticket_id, TicketTrouble(card.ticket_id, card.problem or ""))
+        digest = await self.digests.get(guild_id=guild_id)
+        digest_line = "No weekly digest (`/feed digest` sets one)."
+        if digest is not None:
+            when = int(next_digest_time(datetime.now(UTC)).timestamp())
+            digest_line = f"Weekly digest in <#{digest.channel_id}>, next <t:{when}:F>."
+            if digest.problem:
+                digest_line += f"\n⚠️ {clip(digest.problem, 200)}"
         return feed_pages(
             lines,
             list(troubles.values()),
             poll_seconds=self.poll_seconds,
             series_problem=refusal_text(self.series_refusal) if self.series_refusal else None,
+            digest=digest_line,
         )
 
     @feed_set.autocomplete("department")

@@ -27,6 +27,7 @@ from bot.models import Message, Ticket, TicketConfig
 from bot.names import Names
 from bot.render import card_embed, event_line, message_embed, moved_embed, player_name, status_change, thread_name
 from bot.repositories import Card, FeedRepo, ReplyRepo, Route, SeenTicket, StaffLinkRepo
+from bot.transcript import transcript_file
 
 from ..ticket_ui import ticket_buttons
 from .plan import CardPlan, Found, Lookup, RouteFacts, Step, plan_card
@@ -163,7 +164,7 @@ class Publisher:
             self.backfill_guilds.add(guild_id)  # tickets that failed while it was broken
         await self._mirror(card, message, ticket, notify=plan.notify)
         reopened = seen is not None and seen.status not in ("", "open", "in-progress") and ticket.is_active
-        await self._keep_thread_state(card, ticket, reopened=reopened)
+        await self._keep_thread_state(card, ticket, reopened=reopened, config=config)
 
     async def _ping_facts(
         self, guild_id: int, route: Route | None, ticket: Ticket, seen: SeenTicket | None
@@ -347,8 +348,11 @@ class Publisher:
         self.threads.add(thread.id, ticket.id)
         return thread
 
-    async def _keep_thread_state(self, card: Card, ticket: Ticket, *, reopened: bool) -> None:
-        """Archive a resolved or closed ticket's thread, and unarchive it when the ticket is reopened.
+    async def _keep_thread_state(
+        self, card: Card, ticket: Ticket, *, reopened: bool, config: TicketConfig | None = None
+    ) -> None:
+        """Archive a resolved or closed ticket's thread, and unarchive it when the ticket is reopened. A closed
+        ticket's thread gets the transcript first.
 
         Discord caps a server's active threads (docs/discord-limits.md#thread-caps); an archived thread doesn't
         count, and a message in it still unarchives it.
@@ -356,14 +360,48 @@ class Publisher:
         if ticket.is_active and not reopened:
             return
         thread = self.client.get_channel(card.thread_id) if card.thread_id else None  # only active ones are cached
-        if ticket.is_active:
+        if ticket.is_active or ticket.status == "closed":
             thread = thread or await self._existing_thread(card)
-        if not isinstance(thread, discord.Thread) or thread.locked or thread.archived is not ticket.is_active:
+        if not isinstance(thread, discord.Thread) or thread.locked:
+            return
+        posted = ticket.status == "closed" and await self._post_transcript(card, thread, ticket, config)
+        if not posted and thread.archived is not ticket.is_active:
             return
         try:
             await thread.edit(archived=not ticket.is_active)
         except discord.HTTPException as exc:
             log.info("Could not %sarchive the thread of %s: %s", "un" if ticket.is_active else "", ticket.id, exc.text)
+
+    async def _post_transcript(
+        self, card: Card, thread: discord.Thread, ticket: Ticket, config: TicketConfig | None
+    ) -> bool:
+        """Post the closed ticket's transcript in its thread, once per close; True if it was posted now."""
+        key = f"transcript:{ticket.updated_at}"
+        done = await self.repo.mirrored(guild_id=card.guild_id, ticket_id=ticket.id)
+        if done.get(key) is True:
+            return False
+        mark = functools.partial(self.repo.mark_mirrored, guild_id=card.guild_id, ticket_id=ticket.id, message_key=key)
+        file = await transcript_file(ticket, names=self.names, config=config)
+        if key in done and await self._file_in_thread(thread, file.filename):  # posted just before a crash
+            await mark(posted=True)
+            return False
+        await mark(posted=False)
+        try:
+            await thread.send("📄 Closed. The whole conversation, to keep:", file=file)
+        except discord.HTTPException as exc:
+            log.info("Could not post the transcript of %s: %s", ticket.id, exc.text)
+            return False
+        await mark(posted=True)
+        return True
+
+    async def _file_in_thread(self, thread: discord.Thread, filename: str) -> bool:
+        try:
+            async for posted in thread.history(limit=20):
+                if any(a.filename == filename for a in posted.attachments):
+                    return True
+        except discord.HTTPException:
+            return False
+        return False
 
     async def _already_in_thread(
         self, thread: discord.Thread, content: str | None, embed: discord.Embed | None

@@ -30,6 +30,7 @@ class RouteLine:
     channel_id: int
     ping_role_id: int | None
     problems: tuple[str, ...] = ()  # what is wrong with the channel, in plain words
+    reminders: str = ""  # "unclaimed after 30 min · player waiting after 2 h", or "no reminders"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ def feed_pages(
     *,
     poll_seconds: float,
     series_problem: str | None = None,
+    digest: str | None = None,
 ) -> list[discord.Embed]:
     """The pages of ``/feed show``; the first one always exists. ``series_problem`` (Series refusing the feed as
     a whole) leads the first page."""
@@ -56,6 +58,8 @@ def feed_pages(
             embed.add_field(name=clip(route.name, 100), value=_route_value(route), inline=False)
         if index == 0:
             _add_troubles(embed, groups)
+            if digest:
+                embed.add_field(name="Weekly digest", value=clip(digest, 400), inline=False)
             broken = sum(bool(r.problems) for r in routes)
             summary = [f"{len(routes)} route{'s' if len(routes) != 1 else ''}"]
             if broken:
@@ -78,7 +82,10 @@ def feed_pages(
 
 def _route_value(route: RouteLine) -> str:
     mention = f", mentions <@&{route.ping_role_id}>" if route.ping_role_id else ", no mention"
-    lines = [f"→ <#{route.channel_id}>{mention}", *(f"⚠️ {clip(p, 200)}" for p in route.problems[:3])]
+    lines = [f"→ <#{route.channel_id}>{mention}"]
+    if route.reminders:
+        lines.append(f"⏰ {route.reminders}")
+    lines += [f"⚠️ {clip(p, 200)}" for p in route.problems[:3]]
     return clip("\n".join(lines), 400)
 
 
