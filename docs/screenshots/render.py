@@ -109,6 +109,7 @@ class Context:
     viewer: Json = field(default_factory=dict)
     embed: bool = False  # rendering inside an embed (code looks different, nothing pings)
     raw_mentions: bool = False  # an embed title or field name: Discord leaves mentions, times and links as typed
+    files: Json = field(default_factory=dict)  # the message's attachments by file name, for attachment:// URLs
 
     def user(self, user_id: str) -> str:
         return self.names.get("users", {}).get(user_id) or "unknown-user"
@@ -244,12 +245,33 @@ def placeholder_picture(width: int = 160, height: int = 90) -> str:
     )
 
 
-def image(url: str | None, *, avatar: bool = False) -> str | None:
-    """A URL the page may load: local files and data: as they are, anything on the network as a placeholder."""
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+def image_type(filename: str) -> str | None:
+    """The image type Discord would show a file as, from its name (as Discord does; the upload's own
+    Content-Type is often application/octet-stream)."""
+    return IMAGE_TYPES.get(Path(filename).suffix.lower())
+
+
+def image(url: str | None, *, avatar: bool = False, files: Json | None = None) -> str | None:
+    """A URL the page may load: local files and data: as they are, a file attached to the message
+    (``attachment://name``) from its recorded bytes, anything on the network as a placeholder."""
     if not url:
         return None
     if url.startswith("data:"):
         return url
+    if url.startswith("attachment://"):
+        attached = (files or {}).get(url.removeprefix("attachment://")) or {}
+        kind = image_type(attached.get("filename", ""))
+        if kind and attached.get("data"):
+            return f"data:{kind};base64,{attached['data']}"
     if url.startswith(("http://", "https://", "attachment://")):
         return placeholder_avatar() if avatar else placeholder_picture()
     return (HERE / url).resolve().as_uri()
@@ -548,7 +570,8 @@ def plain_markdown(source: str, ctx: Context) -> str:
 
 
 def embed_html(embed: Json, ctx: Context) -> str:
-    ectx = Context(ctx.names, ctx.now, ctx.tz, ctx.phone, ctx.viewer, embed=True)
+    ectx = dataclasses.replace(ctx, embed=True, raw_mentions=False)
+    files = ctx.files
     attrs = []
     if embed.get("color") is not None:
         attrs.append(f'color="#{int(embed["color"]):06x}"')
@@ -556,14 +579,14 @@ def embed_html(embed: Json, ctx: Context) -> str:
     if author.get("name"):
         attrs.append(f'author-name="{attr(author["name"])}"')
         if author.get("icon_url"):
-            attrs.append(f'author-image="{attr(image(author["icon_url"], avatar=True))}"')
+            attrs.append(f'author-image="{attr(image(author["icon_url"], avatar=True, files=files))}"')
         if author.get("url"):
             attrs.append(f'author-url="{attr(author["url"])}"')
     thumbnail = (embed.get("thumbnail") or {}).get("url")
     if thumbnail:
-        attrs.append(f'thumbnail="{attr(image(thumbnail))}"')
+        attrs.append(f'thumbnail="{attr(image(thumbnail, files=files))}"')
     if (embed.get("image") or {}).get("url"):
-        attrs.append(f'image="{attr(image(embed["image"]["url"]))}"')
+        attrs.append(f'image="{attr(image(embed["image"]["url"], files=files))}"')
     body = []
     head = []
     if embed.get("title"):
@@ -590,7 +613,7 @@ def embed_html(embed: Json, ctx: Context) -> str:
             if parts:
                 parts.append('<span class="footer-separator">•</span>')
             parts.append(text(calendar(when, ctx)))
-        icon = image(footer.get("icon_url"), avatar=True)
+        icon = image(footer.get("icon_url"), avatar=True, files=files)
         icon_attr = f' footer-image="{attr(icon)}"' if icon and footer.get("text") else ""
         body.append(
             f'<discord-embed-footer slot="footer"{icon_attr}><span>{"".join(parts)}</span></discord-embed-footer>'
@@ -721,7 +744,52 @@ def avatar_of(author: Json) -> str:
     return image(author.get("avatar"), avatar=True) or default_avatar(author.get("id"))
 
 
+def _embedded_files(embeds: list[Json]) -> set[str]:
+    """The attachments the message's embeds show (``attachment://name``): Discord draws those only there."""
+    urls = []
+    for embed in embeds:
+        for key in ("image", "thumbnail", "author", "footer"):
+            part = embed.get(key) or {}
+            urls += [part.get("url"), part.get("icon_url")]
+    return {u.removeprefix("attachment://") for u in urls if isinstance(u, str) and u.startswith("attachment://")}
+
+
+def file_size(size: int) -> str:
+    """A file's size as Discord writes it under the name: "812 bytes", "3.73 KB", "1.20 MB"."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.2f} KB"
+    return f"{size / 1024 / 1024:.2f} MB"
+
+
+def attachments_html(attachments: list[Json], embeds: list[Json]) -> str:
+    """The files under a message's text, as Discord draws them: an image as itself (from its recorded bytes), any
+    other file as a box with its name and size. Those an embed shows are left to the embed."""
+    shown = _embedded_files(embeds)
+    out = []
+    for attachment in attachments:
+        name = attachment.get("filename", "")
+        if name in shown:
+            continue
+        src = image(f"attachment://{name}", files={name: attachment}) if image_type(name) else None
+        if src:
+            out.append(
+                f'<discord-image-attachment slot="attachments" url="{attr(src)}" alt="{attr(name)}">'
+                "</discord-image-attachment>"
+            )
+            continue
+        size = file_size(int(attachment.get("size") or 0)).split(" ")
+        out.append(
+            f'<discord-file-attachment slot="attachments" name="{attr(name)}" bytes="{attr(size[0])}" '
+            f'bytes-unit="{attr(size[1])}" href="#"></discord-file-attachment>'
+        )
+    return "".join(out)
+
+
 def message_html(message: Json, ctx: Context, *, grouped: bool, starter: bool = False) -> str:
+    attachments = message.get("attachments") or []
+    ctx = dataclasses.replace(ctx, files={a.get("filename", ""): a for a in attachments})
     author = message.get("author") or {}
     when = parse_time(message.get("timestamp")) or ctx.now
     attrs = [
@@ -747,6 +815,7 @@ def message_html(message: Json, ctx: Context, *, grouped: bool, starter: bool = 
     if content:
         jumbo = EMOJI.only_emoji(content) and not any(ch in content for ch in "<*_`")
         body.append(EMOJI.html(content.strip(), jumbo=True) if jumbo else markdown(content, ctx))
+    body.append(attachments_html(attachments, message.get("embeds") or []))
     for embed in message.get("embeds") or []:
         body.append(embed_html(embed, ctx))
     body.append(components_html(message.get("components") or [], ctx))
@@ -894,6 +963,55 @@ def page(scene: Json, width: int, *, names: Json, root: Path) -> str:
 """
 
 
+def document_page(scene: Json) -> str:
+    """A page the bot made (``document``), as it is, with the same Content-Security-Policy as every page here
+    (its own inline style and script still run; nothing on the network loads)."""
+    source = scene["document"]
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+    head = re.search(r"<head[^>]*>", source, re.IGNORECASE)
+    if head is None:
+        raise ValueError(f"{scene['name']}: the document has no <head>")
+    return source[: head.end()] + meta + source[head.end() :]
+
+
+TERMINAL_CSS = """
+html, body { margin: 0; background: #1e1e1e; }
+body { color: #d4d4d4; font: 14px/1.45 'Source Code Pro', 'DejaVu Sans Mono', monospace; }
+.bar { background: #2d2d2d; color: #9d9d9d; font: 12px/28px 'Noto Sans', sans-serif; padding: 0 12px; }
+.bar span { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 6px;
+    vertical-align: -1px; background: #5a5a5a; }
+pre { margin: 0; padding: 12px 16px 16px; font: inherit; white-space: pre-wrap; overflow-wrap: anywhere; }
+.prompt { color: #8ae234; }
+"""
+
+
+def terminal_page(scene: Json, root: Path) -> str:
+    """What a command printed (``terminal``), as a dark terminal window shows it: the prompt and the command,
+    then its output as plain text, wrapped where the window ends."""
+    terminal = scene["terminal"]
+    fonts = os.path.relpath(NODE / "@fontsource", root)
+    command = html.escape(terminal.get("command", ""))
+    output = html.escape(terminal.get("output", "").rstrip("\n"))
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<title>{attr(scene.get("title", ""))}</title>
+<link rel="stylesheet" href="{fonts}/source-code-pro/400.css">
+<link rel="stylesheet" href="{fonts}/noto-sans/400.css">
+<style>{TERMINAL_CSS}</style>
+</head>
+<body>
+<div class="bar"><span></span><span></span><span></span> Terminal</div>
+<pre><span class="prompt">$</span> {command}
+{output}
+<span class="prompt">$</span></pre>
+</body>
+</html>
+"""
+
+
 # --------------------------------------------------------------------------------------------- Chromium
 
 
@@ -903,6 +1021,13 @@ def chromium() -> str:
         if found:
             return found
     raise SystemExit("render.py: Chromium not found; run docs/screenshots/setup.sh")
+
+
+# A page without boot.js: its height once its fonts are in (the page's own script has run by "complete").
+STANDALONE_HEIGHT = (
+    "document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => "
+    "r(Math.ceil(document.documentElement.getBoundingClientRect().height))))))"
+)
 
 
 class Browser:
@@ -975,18 +1100,28 @@ class Browser:
         os.close(self._from_chrome)
         self.profile.cleanup()
 
-    def shoot(self, url: str, width: int, out: Path, *, timeout: float = 30.0) -> None:
-        """Open ``url`` at ``width`` px, wait for boot.js to report the height, and save the page as a PNG."""
+    def shoot(self, url: str, width: int, out: Path, *, standalone: bool = False, timeout: float = 30.0) -> None:
+        """Open ``url`` at ``width`` px, wait for boot.js to report the height (a ``standalone`` page, without
+        boot.js: for it to load and its fonts to be ready), and save the page as a PNG. Every page reads the
+        clock in UTC and speaks en-US, whatever this machine's settings."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         try:
             metrics = {"width": width, "height": MEASURE_HEIGHT, "deviceScaleFactor": 1, "mobile": False}
             self.send("Emulation.setDeviceMetricsOverride", metrics, session=session)
+            self.send("Emulation.setTimezoneOverride", {"timezoneId": "UTC"}, session=session)
+            self.send("Emulation.setLocaleOverride", {"locale": "en-US"}, session=session)
             self.send("Page.navigate", {"url": url}, session=session)
             deadline = time.monotonic() + timeout
             title = ""
             while time.monotonic() < deadline:
-                title = self._evaluate("document.title", session)
+                if standalone:
+                    loaded = self._evaluate(f"location.href === {json.dumps(url)} && document.readyState", session)
+                    if loaded == "complete":
+                        height = self._evaluate(STANDALONE_HEIGHT, session)
+                        title = f"ready:{height}"
+                else:
+                    title = self._evaluate("document.title", session)
                 if title.startswith(("ready:", "error:")):
                     break
                 time.sleep(0.05)
@@ -1011,11 +1146,18 @@ class Browser:
 def render_one(browser: Browser | None, scene: Json, width: int, names: Json, out_dir: Path) -> Path:
     BUILD.mkdir(parents=True, exist_ok=True)
     page_path = BUILD / f"{scene['name']}-{width}.html"
-    page_path.write_text(page(scene, width, names=names, root=BUILD), encoding="utf-8")
+    standalone = "document" in scene or "terminal" in scene
+    if "document" in scene:
+        source = document_page(scene)
+    elif "terminal" in scene:
+        source = terminal_page(scene, BUILD)
+    else:
+        source = page(scene, width, names=names, root=BUILD)
+    page_path.write_text(source, encoding="utf-8")
     if browser is None:
         return page_path
     png = out_dir / f"{scene['name']}-{width}.png"
-    browser.shoot(page_path.as_uri(), width, png)
+    browser.shoot(page_path.as_uri(), width, png, standalone=standalone)
     return png
 
 

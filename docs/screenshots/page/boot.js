@@ -58,7 +58,13 @@ const OVERRIDES = {
 		.discord-embed-thumbnail { max-width: 80px; max-height: 80px; }
 		.discord-embed-grid { padding: 0.125rem 1rem 1rem 0.75rem; grid-template-columns: auto; }
 		:host([thumbnail]) .discord-embed-grid { grid-template-columns: auto min-content; }
-		slot[name='footer']::slotted(*) { grid-column: 1 / -1; }`,
+		slot[name='footer']::slotted(*) { grid-column: 1 / -1; }
+		.discord-embed-image { max-width: min(400px, 100%); max-height: 300px; display: block; }`,
+	'discord-file-attachment': `
+		.discord-file-attachment-mosaic-style { background-color: ${T.embed}; border: 1px solid ${T.tertiary};
+			width: 432px; max-width: 100%; padding: 16px; }
+		.discord-file-attachment-filename-link-wrapper { color: ${T.link}; font-size: 1rem; line-height: 1.375rem; }
+		.discord-file-attachment-metadata { color: ${T.muted}; }`,
 	'discord-embed-fields': `:host { gap: 8px; }`,
 	'discord-embed-field': `:host { font-size: 0.875rem; line-height: 1.125rem; color: ${T.text}; }`,
 	'discord-embed-description': `:host { font-size: 0.875rem; line-height: 1.125rem; color: ${T.text}; }`,
