@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import glob
 import json
+import os
 import re
 import sys
 import tempfile
@@ -41,7 +43,7 @@ sys.path.insert(0, str(REPO))  # the fakes, from any working directory
 
 import fakes.discord  # noqa: E402
 from fakes.discord import DISCORD_EPOCH_MS, FLAG_EPHEMERAL, MANAGE_GUILD, FakeDiscord, InteractionHandle  # noqa: E402
-from fakes.processes import BotProcesses  # noqa: E402
+from fakes.processes import NOWHERE, OPTIONAL_SERVICES, REDIRECT, SETTING_PREFIXES, BotProcesses  # noqa: E402
 from fakes.roblox import FakeRoblox  # noqa: E402
 from fakes.series import FakeSeries  # noqa: E402
 
@@ -54,7 +56,7 @@ START = datetime(2025, 6, 12, 14, 0, tzinfo=UTC).timestamp()  # a Thursday after
 SEED = 7
 POLL_SECONDS = 5  # the bot's minimum; a card or thread message appears within one poll
 WAIT = 30.0
-COMMANDS = {"staff", "reply", "ticket", "feed", "help", "whoami"}
+COMMANDS = {"staff", "reply", "ticket", "feed", "help", "whoami", "stats", "snippet"}
 
 # Roblox staff ids known to the fake Series (fakes.series.DEFAULT_STAFF) and the Discord members linked to them.
 STAFF = {"jordan": 987654321, "amy": 111111111, "bob": 555555555}
@@ -65,7 +67,10 @@ ROBLOX_ACCOUNTS = {
     111111111: ("helper_amy", "Amy"),
     555555555: ("mod_bob", "Bob"),
 }
+# Mia (the admin) has a Roblox account of her own that is in none of Series' departments: /staff list flags it.
+MIA_ROBLOX = (246813579, "MiaBuilds", "Mia")
 MENTION_EVERYONE = 1 << 17
+KEPT_BYTES = 256 * 1024  # attachments up to this size keep their bytes in scenes.json (a chart, a transcript)
 USER_MENTION = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
@@ -174,6 +179,14 @@ class World:
             self.guild, int(message["channel_id"]), self.users[user], int(message["id"]), custom_id
         )
 
+    async def choose(self, user: str, message: Json, placeholder: str, value: str) -> InteractionHandle:
+        """``user`` picks ``value`` in the select whose placeholder is ``placeholder`` on ``message``; returns the
+        handle at once (a modal, or an answer still on its way)."""
+        custom_id = next(c["custom_id"] for c in _buttons(message) if c.get("placeholder") == placeholder)
+        return await self.discord.click(
+            self.guild, int(message["channel_id"]), self.users[user], int(message["id"]), custom_id, values=[value]
+        )
+
     async def submit(self, user: str, source: Json, modal: Json, values: Json) -> InteractionHandle:
         """``user`` fills in the box the bot opened from a button on ``source`` and presses Submit."""
         return await self.discord.submit_modal(
@@ -234,6 +247,26 @@ class World:
         await self.bot.start(self.env)
         await self.discord.wait_for_connection(timeout=WAIT, identify_count=before + 1)
 
+    async def run_bot(self, *args: str) -> tuple[int, str]:
+        """``python -m bot ARGS`` run to its end against the fakes, with the bot's settings (as
+        :class:`fakes.processes.BotProcesses` starts it) but in the folder of its database, on the default
+        ``DATABASE_PATH`` (``data/bot.db``), as in a deploy's own folder: what it prints names no temporary
+        directory. Returns its exit code and what it printed."""
+        folder = Path(self.env["DATABASE_PATH"]).parents[1]
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
+        env = inherited | {
+            "PYTHONPATH": os.pathsep.join([str(REDIRECT), str(REPO)]),
+            "PYTHONUNBUFFERED": "1",
+            "TICKET_BRIDGE_FAKE_DISCORD": self.discord.base_url,
+            **dict.fromkeys(OPTIONAL_SERVICES, NOWHERE),
+            **{k: v for k, v in self.env.items() if k != "DATABASE_PATH"},
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=folder, env=env, stdout=asyncio.subprocess.PIPE, stderr=None
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), WAIT)
+        return process.returncode or 0, out.decode()
+
     # -- reading what the bot did ---------------------------------------------------------------------------------
 
     async def card(self, ticket_id: str, *, channel: int | None = None, where: Callable[[Json], bool] | None = None):
@@ -280,6 +313,8 @@ class World:
             "components": message.get("components", []),
             **self.pings(message),
         }
+        if message.get("attachments"):
+            shown["attachments"] = [self.attachment(a) for a in message["attachments"]]
         header = self.headers.get(message["id"])
         if header is not None:
             header = dict(header)
@@ -306,6 +341,34 @@ class World:
                     **_summary(last),
                 }
         return shown
+
+    def attachment(self, attachment: Json) -> Json:
+        """A file the bot attached, with its bytes (base64) when small: the fake keeps only a file's name, size and
+        type on the message, and its bytes on the request that uploaded it (found here by name and size, the
+        latest first; its address names the fake's random port, so it is left out)."""
+        kept = {k: attachment[k] for k in ("filename", "size", "content_type") if k in attachment}
+        if attachment.get("size", 0) <= KEPT_BYTES:
+            for request in reversed(self.discord.requests):
+                upload = next(
+                    (
+                        f
+                        for f in request.files
+                        if f["filename"] == attachment["filename"] and f["size"] == attachment["size"]
+                    ),
+                    None,
+                )
+                if upload is not None:
+                    kept["data"] = base64.b64encode(upload["data"]).decode("ascii")
+                    break
+        return kept
+
+    def file_bytes(self, message: Json, filename: str) -> bytes:
+        """The bytes of the file ``filename`` the bot attached to ``message``."""
+        attachment = next(a for a in self.message(message["id"]).get("attachments", []) if a["filename"] == filename)
+        data = self.attachment(attachment).get("data")
+        if data is None:
+            raise LookupError(f"the fake Discord never saw {filename} uploaded")
+        return base64.b64decode(data)
 
     def pings(self, message: Json) -> Json:
         """Who Discord really pings with this message (it highlights the message for them): the mentions in the
@@ -413,9 +476,39 @@ def scene(
     return result
 
 
+def document_scene(world: World, name: str, title: str, page: str, *, widths: Sequence[int] = (400, 800)) -> Json:
+    """A page the bot made (a transcript), for render.py to open as it is, in place of Discord's messages."""
+    return {
+        "name": name,
+        "title": title,
+        "widths": list(widths),
+        "now": world.clock.iso(),
+        "messages": [],
+        "document": page,
+    }
+
+
+def terminal_scene(
+    world: World, name: str, title: str, command: str, output: str, *, widths: Sequence[int] = (800,)
+) -> Json:
+    """What a command printed in a terminal, for render.py to draw as one."""
+    return {
+        "name": name,
+        "title": title,
+        "widths": list(widths),
+        "now": world.clock.iso(),
+        "messages": [],
+        "terminal": {"command": command, "output": output},
+    }
+
+
 @contextlib.asynccontextmanager
-async def world(tmp: Path, settings: Json | None = None) -> AsyncIterator[World]:
-    """A fresh server with staff, a bot process on its own database, the fakes on one virtual clock."""
+async def world(
+    tmp: Path, settings: Json | None = None, *, unlinked: Sequence[str] = (), bot_running: bool = True
+) -> AsyncIterator[World]:
+    """A fresh server with staff, a bot process on its own database, the fakes on one virtual clock. Staff are
+    linked an hour before the scene starts, except ``unlinked``; without ``bot_running`` nothing is started (a
+    deploy before its first start) and nobody is linked."""
     clock = Clock(START, tmp / "clock")
     fakes.discord._now = clock.iso  # edited_timestamp and thread times: virtual too (this process only)
     discord = ClockedDiscord(clock, token=TOKEN)
@@ -449,13 +542,18 @@ async def world(tmp: Path, settings: Json | None = None) -> AsyncIterator[World]
         **clock.bot_env(),
         **(settings or {}),
     }
+    roblox.add_user(MIA_ROBLOX[0], MIA_ROBLOX[1], MIA_ROBLOX[2])
     try:
+        w = World(discord, series, roblox, clock, bot, env, guild, channels, roles, users)
+        if not bot_running:
+            yield w
+            return
         await bot.start(env)
         await discord.wait_for_connection(timeout=WAIT)
         await discord.wait_for_commands(COMMANDS, guild_id=guild, timeout=WAIT)
-        w = World(discord, series, roblox, clock, bot, env, guild, channels, roles, users)
         for name, roblox_id in STAFF.items():
-            await w.slash("mia", "staff link", {"member": users[name], "roblox": str(roblox_id)})
+            if name not in unlinked:
+                await w.slash("mia", "staff link", {"member": users[name], "roblox": str(roblox_id)})
         await w.advance(3600)  # the links were made an hour before the scene starts
         yield w
     except BaseException:
@@ -497,6 +595,44 @@ QUEUE = [
 ]
 
 
+OTHER_PLAYERS = {
+    username: {"username": username, "display_name": display, "author_id": 3100000000 + index}
+    for index, (_, username, display, _, _) in enumerate(QUEUE)
+}
+# More tickets, for the scenes that need a few days' or an afternoon's work: as the player wrote them.
+TICKETS = {
+    "afk": {
+        "subject": "Got kicked for AFK while my game froze",
+        "message": "My game froze for a minute and I got kicked and warned for AFK. Can the warning go?",
+        **OTHER_PLAYERS["pixelkid2011"],
+    },
+    "appeal": {
+        "subject": "Can I appeal my ban from last month?",
+        "message": "I was banned from the trade hub in May. I've read the rules since. How do I appeal?",
+        **OTHER_PLAYERS["builder_bee"],
+    },
+    "exploit": {
+        "subject": "Someone is exploiting in the EU server",
+        "message": "A player is flying and teleporting in EU 3 right now, username in the screenshot.",
+        "category": "reports",  # Moderation Department's
+        "priority": "urgent",
+        **OTHER_PLAYERS["NightOwl_RBLX"],
+    },
+    "shop": {
+        "subject": "Shop bought item never arrived",
+        "message": "I bought the VIP car for 400 Robux an hour ago and it's not in my garage.",
+        "priority": "high",
+        **OTHER_PLAYERS["sk8r_lena"],
+    },
+    "police": {
+        "subject": "How do I join the police team?",
+        "message": "Is there an application form?",
+        "priority": "low",
+        **OTHER_PLAYERS["tomtom_yt"],
+    },
+}
+
+
 async def feed_set(
     w: World, *, ping: bool = True, channel: str = "tickets", department: str | None = None, typed_in: str = "tickets"
 ) -> Json:
@@ -507,6 +643,12 @@ async def feed_set(
     if department:
         options["department"] = department
     return _shown(await w.slash("mia", "feed set", options, channel=w.channels[typed_in]))
+
+
+async def feed_reminders(w: World, unclaimed: int = 30, waiting: int = 60) -> Json:
+    """``/feed reminders`` by Mia in #staff-chat, on the default route; returns her answer."""
+    options = {"unclaimed_minutes": unclaimed, "waiting_minutes": waiting}
+    return _shown(await w.slash("mia", "feed reminders", options, channel=w.channels["staff-chat"]))
 
 
 async def new_card(w: World, *, ping: bool = True, **ticket: Any) -> tuple[str, Json]:
@@ -527,19 +669,83 @@ async def claimed_card(w: World, user: str = "jordan") -> tuple[str, Json]:
     return ticket_id, await w.card(ticket_id, where=lambda m: "Unclaim" in _labels(m))
 
 
+async def arrive(w: World, **ticket: Any) -> tuple[str, Json]:
+    """A ticket arrives on Series and the next poll posts its card; returns its id and its card."""
+    await w.settle()
+    ticket_id = w.ticket(**ticket)
+    w.clock.advance(9)
+    return ticket_id, await w.card(ticket_id)
+
+
+async def claim(w: World, user: str, ticket_id: str) -> Json:
+    """``user`` presses Claim on the ticket's card; returns the card once it names them (its thread opened)."""
+    card = await w.card(ticket_id)
+    await w.answer(await w.click(user, card, "Claim"), user, card)
+    card = await w.card(ticket_id, where=lambda m: "Unclaim" in _labels(m))
+    await w.in_thread(int(card["id"]), lambda m: "claimed" in _text(m))
+    return card
+
+
+async def discord_reply(w: World, user: str, ticket_id: str, text: str) -> None:
+    """``user`` answers with /reply in the ticket's thread; returns once the thread shows it."""
+    thread_id = int((await w.card(ticket_id))["id"])
+    await w.slash(user, "reply", {"ticket_id": ticket_id, "message": text}, channel=thread_id)
+    await w.in_thread(thread_id, lambda m: text[:30] in _text(m) and not m["flags"] & FLAG_EPHEMERAL)
+
+
+async def website_message(w: World, ticket_id: str, text: str, *, staff: str | None = None) -> None:
+    """A message on the Series website (by ``staff``, else by the player), seen at the next poll in the thread."""
+    await w.settle()
+    if staff is None:
+        w.series.author_message(ticket_id, text)
+    else:
+        w.series.staff_message(ticket_id, STAFF[staff], text)
+    w.clock.advance(7)
+    await w.in_thread(int((await w.card(ticket_id))["id"]), lambda m: text[:30] in _text(m))
+
+
+async def resolve(w: World, user: str, ticket_id: str) -> None:
+    card = await w.card(ticket_id)
+    await w.answer(await w.click(user, card, "Resolve"), user, card)
+    await w.card(ticket_id, where=lambda m: "Reopen" in _labels(m))
+
+
 # --------------------------------------------------------------------------------------------- the scenarios
 
-Scenario = Callable[[World], Awaitable[Json]]
-SCENARIOS: list[tuple[Scenario, Json, tuple[str, ...]]] = []
+Scenario = Callable[[World], Awaitable[Json | list[Json]]]
 
 
-def scenario(fn: Scenario | None = None, *, allow_routes: tuple[str, ...] = (), **settings: Any) -> Any:
+@dataclass(frozen=True)
+class Registered:
+    fn: Scenario
+    settings: Json
+    allow_routes: tuple[str, ...]
+    names: tuple[str, ...]  # the scenes it returns, in order
+    unlinked: tuple[str, ...]
+    bot_running: bool
+
+
+SCENARIOS: list[Registered] = []
+
+
+def scenario(
+    fn: Scenario | None = None,
+    *,
+    allow_routes: tuple[str, ...] = (),
+    scenes: tuple[str, ...] = (),
+    unlinked: tuple[str, ...] = (),
+    bot_running: bool = True,
+    **settings: Any,
+) -> Any:
     """Register a scene; ``settings`` override the bot's (``FEED_POLL_SECONDS=15`` for a scene that shows it).
     ``allow_routes``: Discord routes the fake doesn't have that this scene expects the bot to try (and to cope with
-    their 404), as ``"METHOD /path"``."""
+    their 404), as ``"METHOD /path"``. ``scenes``: the names of the scenes it returns, when it returns a list of
+    them from one world (default: one scene named after the function). ``unlinked``: staff not linked beforehand.
+    ``bot_running=False``: the fakes only, no bot process and no links (it runs what it needs itself)."""
 
     def register(fn: Scenario) -> Scenario:
-        SCENARIOS.append((fn, settings, allow_routes))
+        names = scenes or (fn.__name__.replace("_", "-"),)
+        SCENARIOS.append(Registered(fn, settings, allow_routes, names, unlinked, bot_running))
         return fn
 
     return register(fn) if fn is not None else register
@@ -649,6 +855,58 @@ async def reply_modal(w: World) -> Json:
     )
 
 
+WELCOME = "Hi {player}, thanks for writing about {subject}. I'm {staff} and I'll help you."
+
+
+@scenario(scenes=("snippet-add", "snippet-step", "snippet-box"))
+async def snippets(w: World) -> list[Json]:
+    await feed_set(w)
+    await w.advance(300)
+    staff_chat = w.channels["staff-chat"]
+    added = _shown(await w.slash("mia", "snippet add", {"name": "welcome", "text": WELCOME}, channel=staff_chat))
+    await w.advance(40)
+    rules = "Please read the rules in the group description first: {ticket} stays open until you reply."
+    await w.slash("mia", "snippet add", {"name": "rules", "text": rules}, channel=staff_chat)
+    await w.advance(30)
+    listed = _shown(await w.slash("mia", "snippet list", channel=staff_chat))
+    await w.advance(600)
+    ticket_id, card = await arrive(w, **RANK_TICKET)
+    await w.advance(70)
+    step = await w.answer(await w.click("jordan", card, "Reply"), "jordan", card)
+    step_scene = scene(
+        w,
+        "snippet-step",
+        "Jordan presses Reply on a card once the server has snippets: first, privately, a snippet to start from "
+        "or Write my own",
+        [w.message(card["id"]), step],
+        viewer="jordan",
+    )
+    await w.advance(4)
+    handle = await w.choose("jordan", step, "Start from a snippet…", "welcome")
+    modal = await handle.wait_for_modal(timeout=WAIT)
+    await w.settle()
+    return [
+        scene(
+            w,
+            "snippet-add",
+            "Mia adds a snippet with /snippet add (its text shown back as typed, variables and all), then lists "
+            "them with /snippet list",
+            [added, listed],
+            channel="staff-chat",
+            viewer="mia",
+        ),
+        step_scene,
+        scene(
+            w,
+            "snippet-box",
+            "Jordan picks +welcome: the Reply box opens with it filled in for this ticket, ready to edit and send",
+            [w.message(card["id"]), w.message(step["id"])],
+            modal=modal,
+            viewer="jordan",
+        ),
+    ]
+
+
 @scenario
 async def thread(w: World) -> Json:
     ticket_id, card = await new_card(w)
@@ -746,6 +1004,70 @@ async def ticket_show(w: World) -> Json:
     )
 
 
+async def conversation(w: World) -> tuple[str, Json]:
+    """A claimed ticket with a little back and forth: the player, Jordan from Discord, Amy on the website."""
+    ticket_id, card = await claimed_card(w)
+    await w.advance(120)
+    await discord_reply(w, "jordan", ticket_id, "Hi Alex! Which server were you in when you took the exam?")
+    await w.advance(300)
+    await website_message(w, ticket_id, "The EU one, around 8pm yesterday. Here: https://example.com/score.png")
+    await w.advance(240)
+    await discord_reply(w, "jordan", ticket_id, "Found it. Ranked you to Trainee! Rejoin once so the new rank loads.")
+    await w.advance(400)
+    await website_message(w, ticket_id, "Welcome aboard! Your first shift briefing is on Saturday.", staff="amy")
+    await w.advance(180)
+    await website_message(w, ticket_id, "It worked, thank you both!")
+    return ticket_id, await w.card(ticket_id)
+
+
+@scenario(scenes=("transcript", "transcript-page"))
+async def transcript(w: World) -> list[Json]:
+    ticket_id, card = await conversation(w)
+    await w.advance(900)
+    answer = _shown(await w.slash("jordan", "ticket transcript", {"ticket_id": ticket_id}))
+    filename = next(a["filename"] for a in answer.get("attachments", []))
+    page = w.file_bytes(answer, filename).decode("utf-8")
+    await w.advance(10)
+    return [
+        scene(
+            w,
+            "transcript",
+            "/ticket transcript: the whole conversation as an HTML file, privately",
+            [answer],
+            viewer="jordan",
+        ),
+        document_scene(
+            w,
+            "transcript-page",
+            f"The transcript file ({filename}) opened in a browser: every message with its author and time, "
+            "links kept (times in the reader's own time zone, here UTC)",
+            page,
+        ),
+    ]
+
+
+@scenario
+async def closed_transcript(w: World) -> Json:
+    ticket_id, card = await conversation(w)
+    await w.advance(600)
+    confirm = await w.answer(await w.click("jordan", card, "Close"), "jordan", card)
+    await w.advance(5)
+    await w.answer(await w.click("jordan", confirm, "Close ticket"), "jordan", card)
+    thread_id = int(card["id"])
+    await w.in_thread(thread_id, lambda m: "Closed." in (m.get("content") or ""))
+    await w.advance(30)
+    messages = [w.message(card["id"]), *w.discord.messages(thread_id)[-3:]]
+    return scene(
+        w,
+        "closed-transcript",
+        "Jordan closes the ticket from its card: before the thread is archived, the bot posts the whole "
+        "conversation in it as a file",
+        messages,
+        thread=thread_id,
+        viewer="jordan",
+    )
+
+
 @scenario
 async def ticket_list(w: World) -> Json:
     await feed_set(w)
@@ -824,36 +1146,171 @@ async def moved(w: World) -> Json:
     )
 
 
+@scenario
+async def reminder_unclaimed(w: World) -> Json:
+    await feed_set(w)
+    await feed_reminders(w)
+    await w.advance(40)
+    await arrive(w, **RANK_TICKET)
+    await w.advance(300)
+    await arrive(w, **TICKETS["appeal"])
+    second_seen = w.clock.now
+    await w.advance(240)
+    afk, _ = await arrive(w, **TICKETS["afk"])
+    await w.advance(120)
+    await claim(w, "amy", afk)  # claimed in time: never in a reminder
+    # A quiet half hour: at the next poll the first two tickets have both waited over 30 minutes, so one message
+    # names them both.
+    await w.advance(second_seen + 31 * 60 - w.clock.now)
+    reminder = await w.discord.wait_for_message(w.channel, lambda m: "⏰" in (m.get("content") or ""), WAIT)
+    assert "2 tickets" in reminder["content"], reminder["content"]
+    await w.advance(60)
+    return scene(
+        w,
+        "reminder-unclaimed",
+        "/feed reminders unclaimed_minutes:30: the tickets nobody claimed within 30 minutes are named in one "
+        "message in #tickets, mentioning @Moderators (Amy's claimed one is left out)",
+        [w.message((await w.card(afk))["id"]), reminder],
+        viewer="jordan",
+    )
+
+
+@scenario
+async def reminder_waiting(w: World) -> Json:
+    await feed_set(w)
+    await feed_reminders(w)
+    ticket_id, card = await claimed_card(w)
+    thread_id = int(card["id"])
+    await w.advance(120)
+    await discord_reply(w, "jordan", ticket_id, "Hi Alex! Which server were you in when you took the exam?")
+    await w.advance(300)
+    await website_message(w, ticket_id, "The EU one, around 8pm yesterday. Can you rank me today?")
+    await w.advance(61 * 60)  # an hour later nobody has answered him
+    w.clock.advance(POLL_SECONDS)
+    await w.in_thread(thread_id, lambda m: "⏰" in (m.get("content") or ""))
+    await w.advance(60)
+    messages = [w.message(card["id"]), *w.discord.messages(thread_id)]
+    return scene(
+        w,
+        "reminder-waiting",
+        "/feed reminders waiting_minutes:60: Alex wrote back and waited an hour, so the bot reminds Jordan, who "
+        "holds the ticket, in its thread",
+        messages,
+        thread=thread_id,
+        viewer="jordan",
+    )
+
+
 @scenario(FEED_POLL_SECONDS="15")  # the default, since the answer shows it; this scene waits for no poll
 async def feed_show(w: World) -> Json:
     await feed_set(w, typed_in="staff-chat")
     await feed_set(w, ping=False, channel="mod-tickets", department="Moderation Department", typed_in="staff-chat")
+    await feed_reminders(w)
+    await w.advance(120)
+    await w.slash("mia", "feed digest", {"channel": w.channels["staff-chat"]}, channel=w.channels["staff-chat"])
     await w.advance(86400)
     shown = await w.slash("mia", "feed show", channel=w.channels["staff-chat"])
     await w.advance(10)
     return scene(
         w,
         "feed-show",
-        "/feed show: where tickets go (a default route and one for Moderation Department)",
+        "/feed show: where tickets go (a default route with reminders, and one for Moderation Department), and "
+        "the weekly digest",
         [_shown(shown)],
         channel="staff-chat",
         viewer="mia",
     )
 
 
-@scenario
+@scenario(unlinked=("amy",))
+async def staff_link(w: World) -> Json:
+    await w.advance(600)
+    options = {"member": w.users["amy"], "roblox": "helper_amy"}
+    shown = await w.slash("mia", "staff link", options, channel=w.channels["staff-chat"])
+    await w.advance(10)
+    return scene(
+        w,
+        "staff-link",
+        "Mia links Amy by her Roblox username: the answer shows the account found on Roblox, with an Undo button",
+        [_shown(shown)],
+        channel="staff-chat",
+        viewer="mia",
+    )
+
+
+@scenario(unlinked=("bob",))
 async def staff_list(w: World) -> Json:
+    # Mia links her own Roblox account too, which none of Series' departments lists; Bob, in one, isn't linked.
+    await w.slash("mia", "staff link", {"member": w.users["mia"], "roblox": MIA_ROBLOX[1]})
     await w.advance(600)
     shown = await w.slash("mia", "staff list", channel=w.channels["staff-chat"])
     await w.advance(10)
     return scene(
         w,
         "staff-list",
-        "/staff list: who is linked to which Roblox account",
+        "/staff list: who is linked to which Roblox account, flagging an account in no department and "
+        "department members nobody has linked",
         [_shown(shown)],
         channel="staff-chat",
         viewer="mia",
     )
+
+
+@scenario(scenes=("stats", "stats-member"))
+async def stats(w: World) -> list[Json]:
+    """Three days of a small team's work, as the bot saw it on Series, then /stats for the team and for Amy."""
+    await feed_set(w)
+    # Thursday afternoon: two tickets, both claimed from Discord; one answered from Discord, one on the website.
+    await w.advance(40)
+    first, _ = await arrive(w, **RANK_TICKET)
+    await w.advance(240)
+    await claim(w, "jordan", first)
+    await w.advance(180)
+    await discord_reply(w, "jordan", first, "Hi Alex! Ranked you to Trainee, rejoin once so it loads.")
+    await w.advance(600)
+    afk, _ = await arrive(w, **TICKETS["afk"])
+    await w.advance(420)
+    await claim(w, "amy", afk)
+    await w.advance(300)
+    await website_message(w, afk, "Sorry about that! I've removed the AFK warning from your record.", staff="amy")
+    await w.advance(1500)
+    await resolve(w, "jordan", first)
+    # Friday: a report for Moderation, answered by Bob on the website; a shop problem Jordan takes and resolves.
+    await w.advance(18 * 3600)
+    exploit, _ = await arrive(w, **TICKETS["exploit"])
+    await w.advance(900)
+    await claim(w, "bob", exploit)
+    await w.advance(600)
+    await website_message(w, exploit, "Thanks, we're watching that server now.", staff="bob")
+    await w.advance(3600)
+    shop, _ = await arrive(w, **TICKETS["shop"])
+    await w.advance(1200)
+    await claim(w, "jordan", shop)
+    await w.advance(300)
+    await discord_reply(w, "jordan", shop, "Found it: the payment went through, I've given you the item by hand.")
+    await w.advance(2400)
+    await resolve(w, "jordan", shop)
+    await w.advance(600)
+    await website_message(w, afk, "Thank you!! Can I get the warning removed from my friend too?")
+    # Saturday: a question nobody has picked up yet.
+    await w.advance(20 * 3600)
+    await arrive(w, **TICKETS["police"])
+    await w.advance(2 * 3600)
+    team = _shown(await w.slash("jordan", "stats"))
+    await w.advance(30)
+    member = _shown(await w.slash("jordan", "stats", {"member": w.users["amy"]}))
+    await w.advance(10)
+    return [
+        scene(
+            w,
+            "stats",
+            "/stats: the team's last 7 days (opened, claimed, replied from Discord and the website, resolved), "
+            "with the chart the bot draws",
+            [team],
+            viewer="jordan",
+        ),
+        scene(w, "stats-member", "/stats member:Amy: one volunteer's last 7 days", [member], viewer="jordan"),
+    ]
 
 
 @scenario
@@ -897,22 +1354,41 @@ async def after_restart(w: World) -> Json:
     )
 
 
+@scenario(bot_running=False)
+async def setup_check(w: World) -> Json:
+    """A fresh deploy: the settings are in place, the bot was invited, nothing is set up in Discord yet."""
+    code, output = await w.run_bot("--check")
+    return terminal_scene(
+        w,
+        "setup-check",
+        f"python -m bot --check on a fresh deploy: what works, and the next steps in Discord (exit code {code})",
+        "python -m bot --check",
+        output,
+    )
+
+
 # --------------------------------------------------------------------------------------------- running
 
 
 async def capture(only: set[str] | None) -> list[Json]:
     scenes = []
-    for fn, settings, allow_routes in SCENARIOS:
-        name = fn.__name__.replace("_", "-")
-        if only and name not in only:
+    for registered in SCENARIOS:
+        if only and not only & set(registered.names):
             continue
         started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix=f"screenshots-{name}-") as tmp:
-            async with world(Path(tmp), settings) as w:
-                result = await fn(w)
-                _check(w, result, allow_routes)
-        scenes.append(result)
-        print(f"captured {result['name']} ({len(result['messages'])} messages, {time.monotonic() - started:.1f}s)")
+        with tempfile.TemporaryDirectory(prefix=f"screenshots-{registered.names[0]}-") as tmp:
+            options = {"unlinked": registered.unlinked, "bot_running": registered.bot_running}
+            async with world(Path(tmp), registered.settings, **options) as w:
+                result = await registered.fn(w)
+                results = result if isinstance(result, list) else [result]
+                if tuple(r["name"] for r in results) != registered.names:
+                    raise RuntimeError(f"{registered.fn.__name__} returned {[r['name'] for r in results]}")
+                for one in results:
+                    _check(w, one, registered.allow_routes)
+        scenes += results
+        took = time.monotonic() - started
+        for one in results:
+            print(f"captured {one['name']} ({len(one['messages'])} messages, {took:.1f}s)")
     return scenes
 
 
@@ -936,7 +1412,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     only = set(args.only) if args.only else None
-    known = {fn.__name__.replace("_", "-") for fn, _, _ in SCENARIOS}
+    order = [name for registered in SCENARIOS for name in registered.names]
+    known = set(order)
     if only and only - known:
         raise SystemExit(f"capture.py: no scene named {', '.join(sorted(only - known))} (known: {sorted(known)})")
     scenes = asyncio.run(capture(only))
@@ -944,7 +1421,6 @@ def main(argv: list[str] | None = None) -> int:
         fresh = {s["name"]: s for s in scenes}
         old = json.loads(args.out.read_text(encoding="utf-8"))["scenes"]
         scenes = [fresh.pop(s["name"], s) for s in old if s["name"] in known] + list(fresh.values())
-        order = [fn.__name__.replace("_", "-") for fn, _, _ in SCENARIOS]
         scenes.sort(key=lambda s: order.index(s["name"]))
     document = {"version": 1, "generated_by": "docs/screenshots/capture.py", "scenes": scenes}
     args.out.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
