@@ -9,13 +9,15 @@ in our own words: they name the ticket by its subject and short reference, and d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, TypedDict
 
 import discord
 
 from .cache import TicketCache
-from .errors import NotAllowed, NotLinked, UserFacingError
+from .errors import NotAllowed, NotLinked, ReplyNotSent, UserFacingError
 from .models import Ticket
 from .render import player_text, preview, short_ref, status_label, ticket_label
 from .service import ALREADY_ARRIVED, Done, ReplySent, StaffActions
@@ -98,7 +100,7 @@ class Desk:
             text = await self.snippets.render(
                 snippet, authorized, staff_id=staff_id, staff_fallback=interaction.user.display_name
             )
-        async with self.actions.in_flight():
+        async with self.actions.in_flight(), self._named_on_failure():
             sent = await self.actions.reply(
                 guild_id=interaction.guild_id,
                 channel_id=interaction.channel_id,
@@ -110,6 +112,17 @@ class Desk:
                 authorized=authorized,
             )
         await self._sent(interaction, sent)
+
+    @contextlib.asynccontextmanager
+    async def _named_on_failure(self) -> AsyncIterator[None]:
+        """A failed reply names its ticket by subject even when Series couldn't be asked (the usual outage case):
+        from what the bot last saw of it."""
+        try:
+            yield
+        except ReplyNotSent as exc:
+            if exc.ticket is None:
+                exc.ticket = self.tickets.get(exc.ticket_id)
+            raise
 
     async def submit_box(self, interaction: Interaction) -> bool:
         """Handle a Reply box's submit from its own payload; False if ``interaction`` is not one.
@@ -127,7 +140,7 @@ class Desk:
     async def retry(self, interaction: Interaction, reply_id: int, *, claim_first: bool) -> None:
         """**Check and send** / **Claim and send** / **Try again** on a saved reply."""
         await self._defer(interaction)
-        async with self.actions.in_flight():
+        async with self.actions.in_flight(), self._named_on_failure():
             sent = await self.actions.retry(reply_id=reply_id, member_id=interaction.user.id, claim_first=claim_first)
         await self._sent(interaction, sent)
 

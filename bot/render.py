@@ -277,13 +277,19 @@ def detail_embed(
 ) -> discord.Embed:
     """``/ticket show``: the card, then the last ``recent`` messages of the conversation, each under its speaker."""
     embed = card_embed(ticket, config, names=names)
-    shown = [m for m in ticket.messages if m.is_player or m.is_staff][-recent:]
+    first = ticket.first_message  # already the card's own text
+    shown = [m for m in ticket.messages if (m.is_player or m.is_staff) and m is not first][-recent:]
     budget = EMBED_TOTAL_LIMIT - len(embed) - 200
     per_message = max(100, min(FIELD_VALUE_LIMIT - 40, budget // max(len(shown), 1)))
     for message in shown:
-        speaker = player_name(ticket) if message.is_player else (_who(message.author_id, names) or "Staff")
-        value = f"{_relative(message.timestamp)}\n{player_text(message.content, per_message)}"
-        embed.add_field(name=clip(speaker, FIELD_NAME_LIMIT), value=clip(value, FIELD_VALUE_LIMIT), inline=False)
+        # Field names show mentions and <t:…> times as raw text, so who and when go in the value.
+        if message.is_player:
+            name, head = player_name(ticket), _relative(message.timestamp)
+        else:
+            name = "Staff reply"
+            head = " · ".join(p for p in (_who(message.author_id, names) or "Staff", _relative(message.timestamp)) if p)
+        value = f"{head}\n{player_text(message.content, per_message)}"
+        embed.add_field(name=clip(name, FIELD_NAME_LIMIT), value=clip(value, FIELD_VALUE_LIMIT), inline=False)
     return embed
 
 

@@ -322,8 +322,8 @@ class StaffActions:
                     await self._settle(reply, "failed", exc.message)
                     outcomes.append((reply, f"was not sent: {exc.message}"))
                     continue
-                sent = await self.send(reply, ticket=ticket)
-                outcomes.append((reply, f"was delivered after the bot restarted. {sent.api_message}"))
+                await self.send(reply, ticket=ticket)
+                outcomes.append((reply, "was delivered after the bot restarted."))
             except ReplyNotSent as exc:
                 outcomes.append((reply, f"could not be delivered after the bot restarted. {exc.message}"))
             except SeriesError as exc:

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_admin
+from bot.checkup import REQUIRED_PERMISSIONS
 from bot.repositories import FeedRepo, StaffLinkRepo
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ ADMIN_COMMANDS = (
     ("/feed reminders · digest", "reminders for unclaimed and waiting tickets; a weekly digest"),
     ("/snippet add · edit · remove · list", "canned replies staff send with /reply message:+name"),
 )
-NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
+NEEDED = REQUIRED_PERMISSIONS
 
 
 class Help(commands.Cog):
@@ -60,8 +61,16 @@ class Help(commands.Cog):
             ),
         )
         staff = "\n".join(f"`{name}` {what}" for name, what in STAFF_COMMANDS)
-        if linked is None:
-            staff += "\n-# You aren't linked to a Roblox account yet, so these won't work for you. Ask an admin."
+        if linked is None and is_admin(interaction):
+            staff += (
+                "\n-# You aren't linked to a Roblox account yet, so these won't work for you. Link yourself: "
+                f"`/staff link member:@{interaction.user.name} roblox:<your Roblox username>`."
+            )
+        elif linked is None:
+            staff += (
+                "\n-# You aren't linked to a Roblox account yet, so these won't work for you. Ask an admin, or "
+                "try `/link-me` if you verified with Bloxlink or RoVer."
+            )
         embed.add_field(name="For staff", value=staff, inline=False)
         if is_admin(interaction):
             embed.add_field(name="For admins", value="\n".join(f"`{n}` {w}" for n, w in ADMIN_COMMANDS), inline=False)

@@ -1,6 +1,6 @@
-"""``/ticket list``: the queue of open and in-progress tickets, oldest first, ten to a page, each one tap from its
-card or thread. The page buttons carry only the filter and the page, and recompute it, so they show what is true
-now and keep working after a restart."""
+"""``/ticket list``: the queue of open and in-progress tickets, urgent and high ones first and then the oldest,
+ten to a page, each one tap from its card or thread. The page buttons carry only the filter and the page, and
+recompute it, so they show what is true now and keep working after a restart."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 
 from bot.models import Ticket, parse_time
-from bot.render import clip, player_name, player_text, short_ref, status_label
+from bot.render import PRIORITY_LABELS, clip, player_name, player_text, short_ref, status_label
 from bot.ui import guarded
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ else:
 __all__ = ("PER_PAGE", "QueuePageButton", "queue_page")
 
 PER_PAGE = 10
-TITLES = {"all": "Open tickets", "mine": "Your tickets", "unclaimed": "Tickets nobody holds yet"}
+TITLES = {"all": "The queue", "mine": "Your tickets", "unclaimed": "Tickets nobody holds yet"}
+URGENCY = {"urgent": 0, "high": 1}  # first on the list; every other priority after them, oldest first
 
 
 def _select(tickets: list[Ticket], show: str, staff_id: int, department: str) -> list[Ticket]:
@@ -42,7 +43,9 @@ async def queue_page(
     cog: Tickets, guild_id: int, staff_id: int, show: str, department: str, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
     """One page of the queue, from what the bot knows (no Series request: the feed keeps it current)."""
-    tickets = _select(cog.cache.active(), show, staff_id, department)
+    tickets = sorted(
+        _select(cog.cache.active(), show, staff_id, department), key=lambda t: URGENCY.get(t.priority, 2)
+    )  # a stable sort: oldest first within each group
     pages = max((len(tickets) + PER_PAGE - 1) // PER_PAGE, 1)
     page = min(max(page, 0), pages - 1)
     lines = []
@@ -65,14 +68,15 @@ async def queue_page(
             )
         subject = player_text(" ".join(ticket.subject.split()) or "(no subject)", 80)
         who = player_text(player_name(ticket), 40)
-        lines.append(f"**{subject}**\n{ref} · {who} · {status_label(ticket.status)}{holder}{when}")
-    embed = discord.Embed(title=TITLES.get(show, "Open tickets"), colour=discord.Colour(0x3498DB))
+        urgent = f"{PRIORITY_LABELS[ticket.priority]} · " if ticket.priority in URGENCY else ""
+        lines.append(f"**{subject}**\n{urgent}{ref} · {who} · {status_label(ticket.status)}{holder}{when}")
+    embed = discord.Embed(title=TITLES.get(show, "The queue"), colour=discord.Colour(0x3498DB))
     if department:
         config = cog.config.value
         embed.title = f"{embed.title} · {clip(config.department_name(department) if config else department, 100)}"
     embed.description = "\n\n".join(lines) if lines else "Nothing here. 🎉"
     embed.set_footer(
-        text=f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''} · page {page + 1} of {pages} · oldest first"
+        text=f"{len(tickets)} open or in progress · page {page + 1} of {pages} · urgent first, then oldest"
     )
     view = discord.ui.View(timeout=None)
     if pages > 1 and len(department) <= 60:

@@ -3,8 +3,10 @@ carries only the ticket id, so it keeps working after a restart and always acts 
 and hand over to the help desk (``bot.desk``).
 
 The main action comes first in the primary style: **Claim**, or **Reply** once someone holds the ticket, or
-**Reopen** once it is done. Each meaning has its own colour (green resolves, red closes), and they fit one row on
-a phone. **Close** asks first.
+**Reopen** once it is done. Each meaning has its own colour (green resolves, red closes). Four buttons don't fit
+one row on a 360-400 px phone, and Discord would wrap the last one (**Close**) alone onto a second row under the
+thumb; so the layout is two rows on purpose: what you do (Claim/Reply, Resolve) on the first, what you do less and
+undo less easily (Unclaim, Close) on the second. **Close** asks first, and the question has a way to say no.
 """
 
 from __future__ import annotations
@@ -37,13 +39,15 @@ ACTIONS: dict[str, tuple[str, discord.ButtonStyle, str | None]] = {
     "resolve": ("Resolve", Style.success, "resolved"),
     "close": ("Close", Style.danger, None),  # asks first: see close_confirmation
     "closeyes": ("Close ticket", Style.danger, "closed"),
+    "keepopen": ("Keep it open", Style.secondary, None),
     "reopen": ("Reopen", Style.primary, "open"),
 }
+MAIN_ROW, SECOND_ROW = 0, 1
 
 
 class ReplyButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ticket:reply:(?P<ticket_id>{TICKET})"):
-    def __init__(self, ticket_id: str, *, style: discord.ButtonStyle = Style.primary) -> None:
-        super().__init__(discord.ui.Button(label="Reply", style=style, custom_id=f"ticket:reply:{ticket_id}"))
+    def __init__(self, ticket_id: str, *, style: discord.ButtonStyle = Style.primary, row: int | None = None) -> None:
+        super().__init__(discord.ui.Button(label="Reply", style=style, custom_id=f"ticket:reply:{ticket_id}"), row=row)
         self.ticket_id = ticket_id
 
     @classmethod
@@ -59,11 +63,11 @@ class ReplyButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"ticket:
 
 class TicketActionButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"ticket:(?P<action>claim|unclaim|resolve|close|closeyes|reopen):(?P<ticket_id>{TICKET})",
+    template=rf"ticket:(?P<action>claim|unclaim|resolve|close|closeyes|keepopen|reopen):(?P<ticket_id>{TICKET})",
 ):
-    def __init__(self, action: str, ticket_id: str) -> None:
+    def __init__(self, action: str, ticket_id: str, *, row: int | None = None) -> None:
         label, style, _ = ACTIONS[action]
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"ticket:{action}:{ticket_id}"))
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"ticket:{action}:{ticket_id}"), row=row)
         self.action = action
         self.ticket_id = ticket_id
 
@@ -83,6 +87,8 @@ class TicketActionButton(
         elif self.action == "close":
             question = desk.close_question(self.ticket_id)
             await interaction.response.send_message(question, view=close_confirmation(self.ticket_id), ephemeral=True)
+        elif self.action == "keepopen":
+            await interaction.response.edit_message(content="Nothing changed: the ticket stays as it was.", view=None)
         else:
             status = ACTIONS[self.action][2]
             assert status is not None
@@ -90,9 +96,10 @@ class TicketActionButton(
 
 
 def close_confirmation(ticket_id: str) -> discord.ui.View:
-    """The one button under "Close this ticket?" (dismissing the message is the way to say no)."""
+    """Under "Close this ticket?": yes, or keep it open."""
     view = discord.ui.View(timeout=None)
     view.add_item(TicketActionButton("closeyes", ticket_id))
+    view.add_item(TicketActionButton("keepopen", ticket_id))
     return view
 
 
@@ -111,14 +118,15 @@ def ticket_buttons(ticket: Ticket) -> discord.ui.View:
     replyable = not ticket.game_report
     if ticket.claimed_by:
         if replyable:
-            view.add_item(ReplyButton(ticket.id))
-        view.add_item(TicketActionButton("unclaim", ticket.id))
+            view.add_item(ReplyButton(ticket.id, row=MAIN_ROW))
+        view.add_item(TicketActionButton("resolve", ticket.id, row=MAIN_ROW))
+        view.add_item(TicketActionButton("unclaim", ticket.id, row=SECOND_ROW))
     else:
-        view.add_item(TicketActionButton("claim", ticket.id))
+        view.add_item(TicketActionButton("claim", ticket.id, row=MAIN_ROW))
         if replyable:  # a reply from here claims the ticket first, and the box says so
-            view.add_item(ReplyButton(ticket.id, style=Style.secondary))
-    view.add_item(TicketActionButton("resolve", ticket.id))
-    view.add_item(TicketActionButton("close", ticket.id))
+            view.add_item(ReplyButton(ticket.id, style=Style.secondary, row=MAIN_ROW))
+        view.add_item(TicketActionButton("resolve", ticket.id, row=SECOND_ROW))
+    view.add_item(TicketActionButton("close", ticket.id, row=SECOND_ROW))
     return view
 
 

@@ -260,7 +260,9 @@ class Tickets(commands.Cog):
         some = "a reply of yours was" if count == 1 else f"{count} replies of yours were"
         lines = [f"The bot restarted while {some} on the way:"]
         for reply, outcome in outcomes[:15]:
-            lines.append(f"• {short_ref(reply.ticket_id)} “{preview(reply.content, 60)}” {outcome}")
+            cached = self.cache.get(reply.ticket_id)
+            ticket = ticket_label(cached, limit=50) if cached is not None else f"`{short_ref(reply.ticket_id)}`"
+            lines.append(f"• {ticket}: “{preview(reply.content, 60)}” {outcome}")
         if count > 15:
             lines.append(f"…and {count - 15} more (see `/ticket history`).")
         text = clip("\n".join(lines), 1900)

@@ -195,3 +195,18 @@ def test_a_link_always_shows_where_it_goes(before, url, label):
     shown = player_text(f"{before}[{label}]({url}){before}", 4000)
     assert unescaped(shown) == []
     assert url.split("//", 1)[1].split("/")[0] in shown.replace("\\", "")
+
+
+def test_ticket_show_names_speakers_where_discord_draws_them_and_never_repeats_the_card_text():
+    """Found at phone width: a linked staff member showed as a raw <@id> (Discord draws no mentions or <t:…>
+    times in field names), and the player's first message appeared twice."""
+    content = {
+        "msj_1_a": {"Content": "first", "Author": 1, "Type": "author_message", "Timestamp": "2025-01-15T10:30:00Z"},
+        "msj_2_b": {"Content": "answer", "Author": 42, "Type": "staff_message", "Timestamp": "2025-01-15T10:40:00Z"},
+        "msj_3_c": {"Content": "thanks", "Author": 1, "Type": "author_message", "Timestamp": "2025-01-15T10:50:00Z"},
+    }
+    embed = detail_embed(make_ticket(Content=content), names={42: "<@900>"})
+    assert all("<@" not in f.name and "<t:" not in f.name for f in embed.fields)
+    assert [f.name for f in embed.fields][-2:] == ["Staff reply", "P (@p)"]
+    assert embed.fields[-2].value.startswith("<@900> · <t:")
+    assert "first" not in " ".join(f.value for f in embed.fields)

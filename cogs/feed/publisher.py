@@ -25,7 +25,16 @@ import discord
 from bot.cache import ThreadIndex
 from bot.models import Message, Ticket, TicketConfig
 from bot.names import Names
-from bot.render import card_embed, event_line, message_embed, moved_embed, player_name, status_change, thread_name
+from bot.render import (
+    card_embed,
+    event_line,
+    message_embed,
+    moved_embed,
+    player_name,
+    player_text,
+    status_change,
+    thread_name,
+)
 from bot.repositories import Card, FeedRepo, ReplyRepo, Route, SeenTicket, StaffLinkRepo
 from bot.transcript import transcript_file
 
@@ -435,7 +444,8 @@ class Publisher:
                 members = await self.links.members_for(guild_id=guild_id, roblox_user_id=ticket.claimed_by)
                 if members:
                     mention = discord.AllowedMentions(users=[discord.Object(m) for m in members[:5]])
-                    return " ".join(f"<@{m}>" for m in members[:5]), embed, mention
+                    who = " ".join(f"<@{m}>" for m in members[:5])
+                    return f"{who} {player_text(player_name(ticket), 60)} wrote:", embed, mention
             return None, embed, quiet
         sender = await self.replies.sender_of(
             ticket_id=ticket.id, roblox_user_id=message.author_id or 0, content=message.content

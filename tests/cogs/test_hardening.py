@@ -266,3 +266,17 @@ async def test_after_a_restart_each_member_gets_one_summary_not_one_message_per_
     assert len(dms) == 1
     assert "28 replies of yours were on the way" in dms[0].json["content"] and "and 13 more" in dms[0].json["content"]
     assert len(staff_messages(world, tid)) == 28
+
+
+async def test_a_reply_that_cannot_reach_series_names_its_ticket_by_subject(routed: World):
+    """Found at phone width: with Series unreachable, the failure named the ticket only as `#ABCD` (the bot
+    couldn't fetch it), in the commonest outage. It now names it from what the feed last saw."""
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket(subject="Lost items after the update")["TicketId"]
+    w.fake.claim(tid, STAFF_ROBLOX_ID)
+    await w.poll()
+    await w.fake.close()
+    result = await w.staff.slash(w.channel, "reply", ticket_id=tid, message="On it")
+    assert result.ephemeral and "**Lost items after the update**" in result.response.content
+    assert result.response.embeds[0].description == "On it"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from fakes.series import FakeSeries
-from tests.helpers import STAFF_ROBLOX_ID, World, card_for, poll, sent, thread_of
+from tests.helpers import STAFF_ROBLOX_ID, World, buttons, card_for, poll, sent, thread_of
 
 LONG = "x" * 4001
 
@@ -262,3 +262,29 @@ async def test_department_autocomplete_asks_series_nothing_for_a_member_who_isnt
         assert choices == []
     await world.env.settle()
     assert world.fake.count("GET", "/tickets/config") == before
+
+
+async def test_card_buttons_sit_in_two_rows_of_two_so_nothing_wraps_alone_on_a_phone(routed: World):
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket()["TicketId"]
+    await w.poll()
+    [card] = card_for(w.channel, tid)
+    assert [[c.label for c in row.children] for row in card.components] == [["Claim", "Reply"], ["Resolve", "Close"]]
+    w.fake.claim(tid, STAFF_ROBLOX_ID)
+    await w.poll()
+    [card] = card_for(w.channel, tid)
+    assert [[c.label for c in row.children] for row in card.components] == [["Reply", "Resolve"], ["Unclaim", "Close"]]
+
+
+async def test_the_close_question_has_a_way_to_say_no(routed: World):
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket()["TicketId"]
+    await w.poll()
+    [card] = card_for(w.channel, tid)
+    question = await w.staff.click(card, label="Close")
+    assert buttons(question.response) == ["Close ticket", "Keep it open"]
+    kept = await w.staff.click(question.response, label="Keep it open")
+    assert "Nothing changed" in kept.response.content and kept.response.components == []
+    assert w.fake.get_ticket(tid)["Status"] == "open"

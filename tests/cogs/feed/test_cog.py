@@ -77,7 +77,7 @@ async def test_card_buttons_act_and_update_the_card_at_once(routed: World):
     assert "is yours now" in result.response.content and "successfully" not in result.response.content
     [card] = card_for(w.channel, tid)
     assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
-    assert buttons(card) == ["Reply", "Unclaim", "Resolve", "Close"]  # now Reply leads
+    assert buttons(card) == ["Reply", "Resolve", "Unclaim", "Close"]  # now Reply leads; Unclaim and Close below
     result = await w.staff.click(card, label="Resolve")
     assert "is resolved" in result.response.content
     [card] = card_for(w.channel, tid)

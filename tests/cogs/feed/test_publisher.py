@@ -58,7 +58,7 @@ async def test_player_message_reaches_the_thread_once_and_pings_only_the_claimer
     posts = [m for m in thread.history() if m.embeds]
     assert len(posts) == 1
     assert "Hello?" in posts[0].embeds[0].description
-    assert posts[0].content == f"<@{w.staff.id}>"  # the claimer, and no one else, is told
+    assert posts[0].content == f"<@{w.staff.id}> Player Name (@player123) wrote:"  # the claimer, no one else
     assert posts[0].embeds[0].author.name == "Player Name (@player123)"  # under the player's name
     assert not posts[0].embeds[0].footer.text  # no internal message ids
     [request] = [
