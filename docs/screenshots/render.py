@@ -763,6 +763,19 @@ def file_size(size: int) -> str:
     return f"{size / 1024 / 1024:.2f} MB"
 
 
+IMAGE_ATTACHMENT_BOX = (550, 350)  # Discord fits an image attachment in this box (and in the message's width)
+
+
+def _image_size(attachment: Json) -> tuple[int, int] | None:
+    """An attached PNG's size, scaled down to fit Discord's box (other formats: the component's default)."""
+    raw = base64.b64decode(attachment.get("data") or "")
+    if raw[:8] != b"\x89PNG\r\n\x1a\n" or len(raw) < 24:
+        return None
+    width, height = int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+    scale = min(1.0, IMAGE_ATTACHMENT_BOX[0] / max(width, 1), IMAGE_ATTACHMENT_BOX[1] / max(height, 1))
+    return max(round(width * scale), 1), max(round(height * scale), 1)
+
+
 def attachments_html(attachments: list[Json], embeds: list[Json]) -> str:
     """The files under a message's text, as Discord draws them: an image as itself (from its recorded bytes), any
     other file as a box with its name and size. Those an embed shows are left to the embed."""
@@ -774,8 +787,10 @@ def attachments_html(attachments: list[Json], embeds: list[Json]) -> str:
             continue
         src = image(f"attachment://{name}", files={name: attachment}) if image_type(name) else None
         if src:
+            size = _image_size(attachment)
+            box = f' width="{size[0]}" height="{size[1]}"' if size else ""
             out.append(
-                f'<discord-image-attachment slot="attachments" url="{attr(src)}" alt="{attr(name)}">'
+                f'<discord-image-attachment slot="attachments" url="{attr(src)}" alt="{attr(name)}"{box}>'
                 "</discord-image-attachment>"
             )
             continue

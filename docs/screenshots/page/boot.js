@@ -60,6 +60,9 @@ const OVERRIDES = {
 		:host([thumbnail]) .discord-embed-grid { grid-template-columns: auto min-content; }
 		slot[name='footer']::slotted(*) { grid-column: 1 / -1; }
 		.discord-embed-image { max-width: min(400px, 100%); max-height: 300px; display: block; }`,
+	'discord-image-attachment': `
+		.discord-image-wrapper { max-width: 100%; height: auto; }
+		img { max-width: 100%; height: auto; display: block; border-radius: 8px; }`,
 	'discord-file-attachment': `
 		.discord-file-attachment-mosaic-style { background-color: ${T.embed}; border: 1px solid ${T.tertiary};
 			width: 432px; max-width: 100%; padding: 16px; }
