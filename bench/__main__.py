@@ -16,7 +16,7 @@ from typing import Any
 
 from .common import machine, read_result, write_result
 
-NAMES = ("throughput", "ack", "feed", "footprint")
+NAMES = ("throughput", "ack", "feed", "footprint", "growth")
 
 
 def _quiet() -> None:
@@ -27,7 +27,7 @@ def _quiet() -> None:
 
 
 def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
-    from . import ack, feed, footprint, throughput
+    from . import ack, feed, footprint, growth, throughput
 
     if quick:
         return {
@@ -35,12 +35,14 @@ def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
             "ack": lambda: ack.run(interactions=50, idle=20),
             "feed": lambda: feed.run(quick=True),
             "footprint": lambda: footprint.run(starts=1, tracked=1000),
+            "growth": lambda: growth.run(tickets=10_000, check=(200, 100)),
         }
     return {
         "throughput": lambda: throughput.run(runs=3, replies=1000, baseline_replies=400),
         "ack": lambda: ack.run(interactions=200, idle=50),
         "feed": lambda: feed.run(),
         "footprint": lambda: footprint.run(starts=3, tracked=10_000),
+        "growth": lambda: growth.run(tickets=100_000),
     }
 
 
@@ -53,6 +55,9 @@ def draw_and_report() -> None:
     fd = read_result("feed")
     if fd:
         print(f"wrote {plots.poll_cost_png(fd)}")
+    gr = read_result("growth")
+    if gr:
+        print(f"wrote {plots.growth_png(gr)}")
     print(f"wrote {report.write()}")
 
 
