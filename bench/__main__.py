@@ -35,7 +35,7 @@ def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
             "ack": lambda: ack.run(interactions=50, idle=20),
             "feed": lambda: feed.run(quick=True),
             "footprint": lambda: footprint.run(starts=1, tracked=1000),
-            "growth": lambda: growth.run(tickets=10_000, check=(200, 100)),
+            "growth": lambda: growth.run(tickets=5_000, days=180, check=(200, 100)),
         }
     return {
         "throughput": lambda: throughput.run(runs=3, replies=1000, baseline_replies=400),
