@@ -16,7 +16,7 @@ from typing import Any
 
 from .common import machine, read_result, write_result
 
-NAMES = ("throughput", "ack", "feed", "footprint", "stats")
+NAMES = ("throughput", "ack", "feed", "footprint", "growth", "stats")
 
 
 def _quiet() -> None:
@@ -27,7 +27,7 @@ def _quiet() -> None:
 
 
 def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
-    from . import ack, feed, footprint, stats, throughput
+    from . import ack, feed, footprint, growth, stats, throughput
 
     if quick:
         return {
@@ -35,6 +35,7 @@ def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
             "ack": lambda: ack.run(interactions=50, idle=20),
             "feed": lambda: feed.run(quick=True),
             "footprint": lambda: footprint.run(starts=1, tracked=1000),
+            "growth": lambda: growth.run(tickets=5_000, days=180, check=(200, 100)),
             "stats": lambda: stats.run(events=10_000, repeats=3),
         }
     return {
@@ -42,6 +43,8 @@ def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
         "ack": lambda: ack.run(interactions=200, idle=50),
         "feed": lambda: feed.run(),
         "footprint": lambda: footprint.run(starts=3, tracked=10_000),
+        "growth": lambda: growth.run(tickets=100_000),
+        "stats": lambda: stats.run(events=100_000, repeats=7),
     }
 
 
@@ -54,6 +57,9 @@ def draw_and_report() -> None:
     fd = read_result("feed")
     if fd:
         print(f"wrote {plots.poll_cost_png(fd)}")
+    gr = read_result("growth")
+    if gr:
+        print(f"wrote {plots.growth_png(gr)}")
     print(f"wrote {report.write()}")
 
 

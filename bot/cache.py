@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sys
 import time
 from collections import OrderedDict
 
 from discord import app_commands
 
 from .api import SeriesClient, SeriesError
-from .models import Ticket, TicketConfig
+from .models import Author, Ticket, TicketConfig
 from .render import choice_name, clip
 
 __all__ = ("ConfigCache", "ThreadIndex", "TicketCache")
@@ -26,11 +27,35 @@ MAX_CHOICES = 25
 MAX_INACTIVE = 1000  # resolved and closed tickets kept for autocomplete (/ticket show, status, history)
 
 
-class TicketCache:
-    """TicketId → the latest :class:`Ticket` seen, from polls, shows and actions: what autocomplete needs.
+def _summary(ticket: Ticket) -> Ticket:
+    """The part of a ticket the cache's readers use (autocomplete, the poller, the feed's backfill).
 
-    Bounded: tickets are kept without their messages (autocomplete never shows them), every active ticket is kept,
-    and of the resolved and closed ones only the :data:`MAX_INACTIVE` most recently seen.
+    Messages, the Mongo id and the avatar are dropped (nothing reads them from the cache), and the strings that
+    repeat across tickets (status, category, department, priority, the claimer's name) are shared rather than
+    kept once per ticket: about 450 bytes less per ticket.
+    """
+    author = ticket.author
+    return dataclasses.replace(
+        ticket,
+        mongo_id="",
+        category=sys.intern(ticket.category),
+        department=sys.intern(ticket.department),
+        status=sys.intern(ticket.status),
+        priority=sys.intern(ticket.priority),
+        claimed_by_name=sys.intern(ticket.claimed_by_name),
+        author=Author(
+            user_id=author.user_id, username=author.username, display_name=author.display_name, avatar_url=""
+        ),
+        messages=(),
+    )
+
+
+class TicketCache:
+    """TicketId → a summary of the latest :class:`Ticket` seen, from polls, shows and actions: what autocomplete
+    needs (see :func:`_summary`: no messages, no Mongo id, no avatar).
+
+    Bounded: every active ticket is kept, and of the resolved and closed ones only the :data:`MAX_INACTIVE` most
+    recently seen.
     """
 
     def __init__(self, *, max_inactive: int = MAX_INACTIVE) -> None:
@@ -47,7 +72,7 @@ class TicketCache:
     def put(self, ticket: Ticket) -> None:
         if not ticket.id:
             return
-        self._tickets[ticket.id] = dataclasses.replace(ticket, messages=()) if ticket.messages else ticket
+        self._tickets[ticket.id] = _summary(ticket)
         if ticket.is_active:
             self._inactive.pop(ticket.id, None)
             return

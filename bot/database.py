@@ -24,6 +24,7 @@ __all__ = ("Backup", "Database", "DatabaseError", "MIGRATIONS", "backup", "load_
 
 log = logging.getLogger(__name__)
 
+CACHE_KIB = 512  # SQLite's page cache per connection (its default is 2,000 KiB)
 _MIGRATION_NAME = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 
 
@@ -107,6 +108,9 @@ class Database:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # SQLite's page cache, 2 MiB by default, fills up as the database grows; every hot query is an index
+            # lookup, and pages not cached come from the OS's file cache, so 512 KiB is plenty.
+            await conn.execute(f"PRAGMA cache_size = -{int(CACHE_KIB)}")
             if not in_memory:
                 await conn.execute("PRAGMA journal_mode = WAL")
                 await conn.execute("PRAGMA synchronous = NORMAL")

@@ -9,7 +9,7 @@ timestamps wherever Series has one:
   on the Series website count as much as the ones sent from Discord;
 - ``claimed``, ``unclaimed``, ``transferred``, ``resolved``, ``closed`` and ``reopened`` when the state differs
   from the last look, at the ``UpdatedAt`` of the look that showed it (Series says when a ticket last changed,
-  not what changed, and its system messages' shape is undocumented: docs/series-api.md#system-messages). A
+  not what changed, and its system messages' shape is undocumented: docs/series-api.md#timestamps-for-stats). A
   resolve or close is credited to whoever held the ticket then.
 
 :func:`derive` is pure; recording is idempotent (each event has a key: the message id, ``kind:UpdatedAt``, or

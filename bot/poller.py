@@ -11,7 +11,7 @@ is back in the lists with a new ``UpdatedAt``. Every request runs at ``BACKGROUN
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from .api import SeriesClient, SeriesError, SeriesNotFound, SeriesRateLimited, SeriesUnavailable
@@ -32,7 +32,7 @@ MAX_TRANSPORT_FAILURES = 3  # detail fetches failing in a row this way mean Seri
 
 @dataclass(slots=True)
 class PollResult:
-    changed: list[Ticket] = field(default_factory=list)  # full details, oldest first
+    changed: list[Ticket] = field(default_factory=list)  # full details, oldest first (unless handed to on_changed)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (ticket id, why) for details Series refused
     list_calls: int = 0
     detail_calls: int = 0
@@ -46,15 +46,25 @@ class Poller:
         self.feed = feed
         self.cache = cache
 
-    async def poll(self, *, details: bool = True, due: Callable[[str], bool] = lambda _: True) -> PollResult:
+    async def poll(
+        self,
+        *,
+        details: bool = True,
+        due: Callable[[str], bool] = lambda _: True,
+        on_changed: Callable[[Ticket], Awaitable[object]] | None = None,
+    ) -> PollResult:
         """Walk the active lists; with ``details``, fetch every ticket that changed since it was last handled.
 
         The caller marks each changed ticket as handled (``FeedRepo.mark_seen``) once it has acted on it, so a
         crash in the middle of a poll means those tickets are simply fetched again next time. Tickets for which
         ``due`` is false (waiting on their own back-off) are left for a later poll. One ticket Series refuses to
         give is reported in ``failed`` and the others carry on; only transport failures in a row end the poll.
+
+        With ``on_changed``, each changed ticket is handed over as soon as it is fetched instead of being kept in
+        ``changed``: a poll that learns thousands of tickets then never holds all their details at once.
         """
         result = PollResult()
+        # One object per listed ticket: the cache's own when it is unchanged, so the page's copy can go at once.
         listed: dict[str, Ticket] = {}
         for status in ACTIVE_STATUSES:
             page = 1
@@ -63,27 +73,20 @@ class Poller:
                 result.list_calls += 1
                 for ticket in batch.tickets:
                     if ticket.id:  # a ticket without an id can't be fetched or acted on
-                        listed[ticket.id] = ticket
+                        listed[ticket.id] = self._remember(ticket)
                 if not batch.has_next or not batch.tickets or page >= max(batch.total_pages, 1) or page >= MAX_PAGES:
                     break
                 page += 1
         result.active = len(listed)
         result.listed = set(listed)
         await self.feed.note_listed([(t.id, t.status, t.department) for t in listed.values()])
-        for ticket in listed.values():
-            cached = self.cache.get(ticket.id)
-            if cached is None or cached.updated_at != ticket.updated_at:
-                self.cache.put(ticket)
         if not details:
             return result
 
-        seen = await self.feed.seen_many(list(listed))
-        wanted = [
-            t.id
-            for t in sorted(listed.values(), key=lambda t: (t.created_at, t.id))
-            if t.id not in seen or seen[t.id].updated_at != t.updated_at
-        ]
-        wanted += [s.ticket_id for s in await self.feed.active_seen() if s.ticket_id not in listed]
+        # The database answers with the few ids that need details, not a row per listed ticket.
+        oldest_first = sorted(listed.values(), key=lambda t: (t.created_at, t.id))
+        wanted = await self.feed.unhandled([(t.id, t.updated_at) for t in oldest_first])
+        wanted += await self.feed.active_unlisted(list(listed))
         transport_failures = 0
         for ticket_id in wanted:
             if not due(ticket_id):
@@ -108,5 +111,16 @@ class Poller:
                 continue
             transport_failures = 0
             self.cache.put(ticket)
-            result.changed.append(ticket)
+            if on_changed is None:
+                result.changed.append(ticket)
+            else:
+                await on_changed(ticket)
         return result
+
+    def _remember(self, ticket: Ticket) -> Ticket:
+        """Cache a listed ticket if it changed; return the object the cache holds for it."""
+        cached = self.cache.get(ticket.id)
+        if cached is not None and cached.updated_at == ticket.updated_at:
+            return cached
+        self.cache.put(ticket)
+        return self.cache.get(ticket.id) or ticket

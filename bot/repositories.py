@@ -347,17 +347,32 @@ class FeedRepo:
         )
 
     # the poller's memory
-    async def seen_many(self, ticket_ids: list[str]) -> dict[str, SeenTicket]:
-        """What was last handled of these tickets (one query, the ids passed as one JSON parameter)."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM feed_tickets WHERE ticket_id IN (SELECT value FROM json_each(?))", (json.dumps(ticket_ids),)
-        )
-        return {r["ticket_id"]: SeenTicket(**_fields(r)) for r in rows}
+    async def unhandled(self, tickets: list[tuple[str, str]]) -> list[str]:
+        """Of these ``(ticket id, UpdatedAt)``, in their order, the ids not yet handled at that ``UpdatedAt``.
 
-    async def active_seen(self) -> list[SeenTicket]:
-        """Tickets last handled while open or in progress (uses the status index)."""
-        rows = await self.db.fetchall("SELECT * FROM feed_tickets WHERE status IN ('open', 'in-progress')")
-        return [SeenTicket(**_fields(r)) for r in rows]
+        One query, the pairs passed as one JSON parameter; only the ids that need details come back, so a poll of
+        10,000 unchanged tickets builds no row objects at all."""
+        rows = await self.db.fetchall(
+            """
+            SELECT json_extract(j.value, '$[0]') FROM json_each(?) AS j
+            LEFT JOIN feed_tickets AS f ON f.ticket_id = json_extract(j.value, '$[0]')
+            WHERE f.updated_at IS NOT json_extract(j.value, '$[1]')
+            ORDER BY j.key
+            """,
+            (json.dumps(tickets),),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def active_unlisted(self, listed: list[str]) -> list[str]:
+        """Tickets last handled while open or in progress that are not in ``listed`` (uses the status index)."""
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id FROM feed_tickets
+            WHERE status IN ('open', 'in-progress') AND ticket_id NOT IN (SELECT value FROM json_each(?))
+            """,
+            (json.dumps(listed),),
+        )
+        return [str(r[0]) for r in rows]
 
     async def seen_count(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) FROM feed_tickets")

@@ -103,3 +103,14 @@ def test_the_cache_is_bounded_and_keeps_no_messages():
     assert cache.get("TICKET-20-A").messages == ()  # make_ticket has three; autocomplete needs none
     cache.put(ticket(20, Status="resolved"))
     assert len(cache) == 3  # now one of the three most recent inactive ones
+
+
+def test_the_cache_keeps_a_summary_with_shared_strings():
+    cache = TicketCache()
+    cache.put(ticket(1))
+    cache.put(ticket(2))
+    one, two = cache.get("TICKET-1-A"), cache.get("TICKET-2-A")
+    assert one is not None and two is not None
+    assert one.messages == () and one.mongo_id == "" and one.author.avatar_url == ""
+    assert one.subject == "Help with ranking" and one.author.username == "p" and one.updated_at
+    assert one.status is two.status and one.department is two.department  # one string for every ticket

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.repositories import MetaRepo, ReplyRepo, RobloxUserRepo, StaffLinkRepo
+from bot.repositories import FeedRepo, MetaRepo, ReplyRepo, RobloxUserRepo, StaffLinkRepo
 
 
 async def test_links(db):
@@ -139,8 +139,8 @@ async def test_every_hot_query_uses_an_index(db, monkeypatch):
     await feed.card_by_message(5)
     await feed.thread_tickets()
     await feed.seen_one("T")
-    await feed.seen_many(["T", "U"])
-    await feed.active_seen()
+    await feed.unhandled([("T", "2025-01-01T00:00:00.000Z"), ("U", "")])
+    await feed.active_unlisted(["T", "U"])
     await feed.mirrored(guild_id=1, ticket_id="T")
     await feed.pinged(guild_id=1, ticket_id="T", department="")
     await audit.for_ticket(guild_id=1, ticket_id="T")
@@ -158,3 +158,15 @@ async def test_every_hot_query_uses_an_index(db, monkeypatch):
         plan = " | ".join(row[3] for row in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
         scans = [step for step in plan.split(" | ") if step.startswith("SCAN") and any(t in step for t in GROWING)]
         assert scans == [], f"{sql.strip()} -> {plan}"
+
+
+async def test_the_poller_is_told_only_which_tickets_need_details(db):
+    feed = FeedRepo(db)
+    await feed.mark_seen(ticket_id="SAME", updated_at="t1", status="open", department="d")
+    await feed.mark_seen(ticket_id="MOVED", updated_at="t1", status="open", department="d")
+    await feed.mark_seen(ticket_id="GONE-FROM-LIST", updated_at="t1", status="in-progress", department="d")
+    await feed.mark_seen(ticket_id="DONE", updated_at="t1", status="closed", department="d")
+    await feed.note_listed([("LISTED-ONLY", "open", "d")])  # listed before, never handled
+    listed = [("NEW", "t0"), ("MOVED", "t2"), ("SAME", "t1"), ("LISTED-ONLY", "t0")]
+    assert await feed.unhandled(listed) == ["NEW", "MOVED", "LISTED-ONLY"]  # in the order given
+    assert await feed.active_unlisted([t for t, _ in listed]) == ["GONE-FROM-LIST"]

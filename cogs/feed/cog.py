@@ -174,16 +174,24 @@ class Feed(commands.Cog):
         """One poll: returns how many changed tickets were shown. A ticket that fails waits on its own back-off;
         the others go on in the same poll."""
         routes = await self.repo.routes()
-        result = await self.poller.poll(details=bool(routes), due=self.backoff.due)
-        if not routes:
-            return 0
-        config = await self.config.get_or_none()
-        for ticket_id, problem in result.failed:
-            self._ticket_failed(ticket_id, f"Series couldn't give its details: {problem}")
         shown = 0
-        for ticket in result.changed:
+        config: TicketConfig | None = None
+        config_loaded = False
+
+        async def show(ticket: Ticket) -> None:  # as each one is fetched: a poll never holds all their details
+            nonlocal shown, config, config_loaded
+            if not config_loaded:
+                config, config_loaded = await self.config.get_or_none(), True
             await self._observe(ticket)
             shown += await self._show(ticket, config)
+
+        result = await self.poller.poll(details=bool(routes), due=self.backoff.due, on_changed=show)
+        if not routes:
+            return 0
+        if not config_loaded:
+            config = await self.config.get_or_none()
+        for ticket_id, problem in result.failed:
+            self._ticket_failed(ticket_id, f"Series couldn't give its details: {problem}")
         while self.publisher.backfill_guilds:
             await self._backfill(self.publisher.backfill_guilds.pop(), config)
         self.backoff.forget_all_but(result.listed)
