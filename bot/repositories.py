@@ -446,7 +446,14 @@ class FeedRepo:
         )
 
     async def thread_tickets(self) -> dict[int, str]:
-        rows = await self.db.fetchall("SELECT thread_id, ticket_id FROM cards WHERE thread_id IS NOT NULL")
+        """Thread id → ticket, for the threads of tickets not done yet (a done ticket's thread is archived; the
+        feed adds it back if the ticket is reopened). Not the whole history: it is kept in memory."""
+        rows = await self.db.fetchall(
+            """
+            SELECT c.thread_id, c.ticket_id FROM cards c LEFT JOIN feed_tickets f ON f.ticket_id = c.ticket_id
+            WHERE c.thread_id IS NOT NULL AND coalesce(f.status, '') NOT IN ('resolved', 'closed', 'gone')
+            """
+        )
         return {int(r[0]): str(r[1]) for r in rows}
 
     async def card_count(self) -> int:

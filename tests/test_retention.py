@@ -79,3 +79,19 @@ async def test_events_and_what_reminders_remember_are_pruned_too(db):
     for table in ("ticket_events", "ticket_state", "reminders_sent"):
         assert await count(db, table, "OLD-CLOSED") == 0
         assert await count(db, table, "NEW-CLOSED") >= 1
+
+
+async def test_the_hourly_prune_finds_rows_by_index(db):
+    """Found by bench/growth.py: mirrored_messages and feed_pings were read in full every hour."""
+    from bot.repositories import _PRUNE_TICKETS
+
+    for statement in _PRUNE_TICKETS:
+        plan = " | ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + statement, ('["T"]',)))
+        table = statement.split()[2]
+        assert f"SCAN {table}" not in plan, f"{statement} -> {plan}"
+
+
+async def test_only_threads_of_tickets_not_done_are_kept_in_memory(db):
+    await ticket(db, "DONE", "closed", days_ago=5, thread=900)
+    await ticket(db, "OPEN", "open", days_ago=5, thread=901)
+    assert await FeedRepo(db).thread_tickets() == {901: "OPEN"}

@@ -335,6 +335,7 @@ class Publisher:
         """The card's thread, opened if it has none. A thread problem is the ticket's, never the route's."""
         thread = await self._existing_thread(card)
         if thread is not None:
+            self.threads.add(thread.id, ticket.id)  # known again if the ticket was done and came back
             return thread  # posting in an archived thread unarchives it; _keep_thread_state archives it again
         name = thread_name(ticket)
         try:
