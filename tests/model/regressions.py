@@ -1,0 +1,213 @@
+"""Every failure the model found, as a short named program that ``tests/test_model.py`` replays on every run.
+
+``KNOWN`` are the defects the issue lists; ``NEW`` are the ones the model found beyond it. While a defect is open its
+program is expected to break ``violation`` (an xfail that must fail for that reason, not another); when the fix
+lands, set ``fixed=True`` (or move it to ``FIXED``) and the program must keep passing forever.
+
+Each program runs after the prelude (s0 linked to 987654321 and s1 to 111111111, both support-dept members; s2
+unlinked; a default route to #tickets without a ping) and ends with a Converge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import invariants as inv
+from .ops import (
+    DeleteCard,
+    DiscordFault,
+    Link,
+    NewTicket,
+    OddTicket,
+    Offer,
+    Op,
+    OpenBox,
+    PlayerWrites,
+    Poll,
+    RemoveRoute,
+    Restart,
+    SeriesFault,
+    SetRoute,
+    Slash,
+    SlashReply,
+    SubmitBox,
+    Unlink,
+    WebClaim,
+    WebReply,
+    WebStatus,
+)
+
+__all__ = ("FIXED", "KNOWN", "NEW", "Regression")
+
+
+@dataclass(frozen=True)
+class Regression:
+    name: str
+    reason: str
+    program: tuple[Op, ...]
+    violation: type[inv.Violation]
+    fixed: bool = False
+
+
+KNOWN: tuple[Regression, ...] = (
+    Regression(
+        "two_boxes_on_one_ticket",
+        "known: two Reply boxes on one ticket share a custom_id; once one is sent, the other is never answered",
+        (NewTicket(), Poll(), OpenBox(member=0), OpenBox(member=1), WebClaim(who=0), SubmitBox(0), SubmitBox(0)),
+        inv.Unanswered,
+    ),
+    Regression(
+        "box_opened_before_a_restart",
+        "known: a Reply box opened before a restart and submitted after is never answered, its text lost",
+        (NewTicket(), Poll(), WebClaim(who=0), OpenBox(member=0), Restart(), SubmitBox(0)),
+        inv.Unanswered,
+    ),
+    Regression(
+        "odd_ticket_id_stops_the_feed",
+        "known: a listed ticket whose TicketId doesn't match TICKET-<digits>-<alnum> aborts every poll",
+        (OddTicket("bad_id"), NewTicket(), Poll()),
+        inv.FeedStalled,
+    ),
+    Regression(
+        "one_refused_card_stops_the_poll",
+        "known: Discord refusing one card with a 400 aborts the whole poll (and backs the feed off)",
+        (DiscordFault("card_400", at="tickets"), NewTicket(), NewTicket(), Poll(), Poll()),
+        inv.FeedStalled,
+    ),
+    Regression(
+        "thread_cap_breaks_the_whole_route",
+        "known: a thread that can't be created (160006) marks the whole route broken for 10 minutes",
+        (NewTicket(), Poll(), DiscordFault("thread_cap", at="tickets"), PlayerWrites(0), Poll(), NewTicket(), Poll()),
+        inv.FeedStalled,
+    ),
+    Regression(
+        "claim_and_send_after_a_relink",
+        "known: Claim and send acts as the Roblox id stored with the failed reply, not the member's link now",
+        (NewTicket(), Poll(), SlashReply(member=0), Link(member=0, who=1), Offer(0, "Claim and send")),
+        inv.WrongStaffId,
+    ),
+    Regression(
+        "claim_and_send_after_an_unlink",
+        "known: Claim and send still acts for a member an admin unlinked",
+        (NewTicket(), Poll(), SlashReply(member=0), Unlink(member=0), Offer(0, "Claim and send")),
+        inv.WrongStaffId,
+    ),
+    Regression(
+        "unlinked_reply_loses_its_text",
+        "known: a reply refused before it is saved (unlinked member) is not handed back",
+        (NewTicket(), SlashReply(member=2)),
+        inv.ReplyLost,
+    ),
+    Regression(
+        "mistyped_ticket_id_loses_the_text",
+        "known: a reply to a mistyped (malformed) ticket id is not handed back",
+        (SlashReply(member=0, typo="malformed"),),
+        inv.ReplyLost,
+    ),
+    Regression(
+        "claim_and_send_when_already_holding_the_claim",
+        "known: Claim and send fails with 'Ticket already claimed' when the member already holds the claim",
+        (NewTicket(), Poll(), SlashReply(member=0), Slash(member=0, action="claim"), Offer(0, "Claim and send")),
+        inv.ActionFailed,
+    ),
+    Regression(
+        "ping_role_over_existing_tickets",
+        "known: /feed set with a ping_role pings tickets that existed before the route",
+        (RemoveRoute(), NewTicket(), SetRoute(role="Support"), Poll()),
+        inv.PingPolicy,
+    ),
+    Regression(
+        "moving_a_route_pings_again",
+        "known: moving a route pings every active ticket again",
+        (
+            SetRoute(role="Support"),
+            NewTicket(),
+            Poll(),
+            SetRoute(channel="support", role="Support"),
+            PlayerWrites(0),
+            Poll(),
+        ),
+        inv.PingPolicy,
+    ),
+    Regression(
+        "retry_after_nan",
+        "known: Retry-After: nan makes the limiter pause nan seconds (no pause at all)",
+        (NewTicket(), SeriesFault("429_nan", on="get"), Slash(member=0, action="claim")),
+        inv.RetryAfterIgnored,
+    ),
+    Regression(
+        "retry_after_http_date",
+        "known: Retry-After as an HTTP-date is read as 1 s, whatever the date says",
+        (NewTicket(), SeriesFault("429_date", on="get"), Slash(member=0, action="claim")),
+        inv.RetryAfterIgnored,
+    ),
+)
+
+NEW: tuple[Regression, ...] = (
+    Regression(
+        "website_reply_to_a_resolved_ticket",
+        "NEW: a staff reply on the Series website to a resolved/closed ticket never reaches the card's thread",
+        (NewTicket(), Poll(), Slash(member=0, action="status", arg="resolved"), WebReply(who=0), Poll()),
+        inv.MirrorWrong,
+    ),
+    Regression(
+        "closed_then_resolved_on_the_website",
+        "NEW: a closed ticket resolved on the website keeps a card that says Closed (inactive tickets aren't polled)",
+        (NewTicket(), Poll(), WebStatus(status="closed"), Poll(), WebStatus(status="resolved"), Poll()),
+        inv.CardWrong,
+    ),
+    Regression(
+        "refused_edit_leaves_the_card_stale",
+        "NEW: a card edit Discord refused once (403) is never retried; the card stays stale after Discord recovers",
+        (NewTicket(), Poll(), DiscordFault("edit_403", at="tickets"), WebClaim(who=2), Poll()),
+        inv.CardWrong,
+    ),
+    Regression(
+        "refused_card_is_never_posted",
+        "NEW: a card Discord refused once (403) is not posted again by itself, however long Discord is healthy",
+        (DiscordFault("card_403", at="tickets"), NewTicket(), Poll()),
+        inv.CardWrong,
+    ),
+    Regression(
+        "refused_thread_post_is_never_retried",
+        "NEW: a thread post Discord refused once (locked) is retried only when that ticket changes again",
+        (NewTicket(), Poll(), PlayerWrites(0), Poll(), DiscordFault("thread_post_403", t=0), PlayerWrites(0), Poll()),
+        inv.MirrorWrong,
+    ),
+    Regression(
+        "card_edit_404_stops_the_poll",
+        "NEW: a 404 on editing one card (not only a 400 on posting) aborts the whole poll",
+        (
+            NewTicket(),
+            NewTicket(),
+            Poll(),
+            DiscordFault("edit_404", at="tickets"),
+            WebClaim(t=0, who=0),
+            WebClaim(t=1, who=1),
+            Poll(),
+        ),
+        inv.FeedStalled,
+    ),
+    Regression(
+        "card_fetch_500_stops_the_poll",
+        "NEW: a 5xx fetching one card aborts the whole poll",
+        (
+            NewTicket(),
+            NewTicket(),
+            Poll(),
+            DiscordFault("fetch_500", at="tickets"),
+            WebClaim(t=0, who=0),
+            WebClaim(t=1, who=1),
+            Poll(),
+        ),
+        inv.FeedStalled,
+    ),
+    Regression(
+        "put_back_card_loses_its_thread",
+        "NEW: a deleted card is put back with a new thread holding only later messages (the rest is orphaned)",
+        (NewTicket(), Poll(), PlayerWrites(0), Poll(), DeleteCard(0), PlayerWrites(0), Poll()),
+        inv.MirrorWrong,
+    ),
+)
+
+FIXED: tuple[Regression, ...] = ()

@@ -1,0 +1,77 @@
+"""A model-based property test of the whole bot: Hypothesis writes programs, a fresh world runs each one.
+
+A program is a list of operations (``tests/model/ops.py``): players and website staff acting on the fake Series,
+staff using commands, card buttons, Reply boxes and the buttons under a failed reply, an admin linking, unlinking and
+routing, Series and Discord faults, polls, restarts and crashes. ``tests/model/driver.py`` runs it op by op in a
+fresh world (fake Series, SQLite file, the real bot in SimCord) and checks every invariant in
+``tests/model/invariants.py`` after each step; Hypothesis shrinks a failing program to a minimal one.
+
+Run it bounded (CI: deterministic, no shrinking, about 20 s)::
+
+    python -m pytest tests/test_model.py
+
+or long (random programs, shrinking on; ``TICKET_BRIDGE_MODEL_SEED`` makes a long run repeatable)::
+
+    TICKET_BRIDGE_MODEL_EXAMPLES=2000 TICKET_BRIDGE_MODEL_STEPS=60 python -m pytest tests/test_model.py -x
+
+``TICKET_BRIDGE_MODEL_AVOID=all-known`` (or a comma list of ``tests.model.driver.KNOWN_DEFECTS`` names) keeps
+programs away from the known defects, to look for new ones behind them. Every failure found is kept as a named
+program in ``tests/model/regressions.py`` and replayed below on every run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from tests.model.driver import avoid_from_env, execute
+from tests.model.ops import programs
+from tests.model.regressions import FIXED, KNOWN, NEW, Regression
+
+LONG = "TICKET_BRIDGE_MODEL_EXAMPLES" in os.environ
+EXAMPLES = int(os.environ.get("TICKET_BRIDGE_MODEL_EXAMPLES", "15"))
+STEPS = int(os.environ.get("TICKET_BRIDGE_MODEL_STEPS", "25"))
+SEED = os.environ.get("TICKET_BRIDGE_MODEL_SEED")
+SHRINK = LONG and os.environ.get("TICKET_BRIDGE_MODEL_SHRINK", "1") != "0"
+AVOID = avoid_from_env()
+
+OPEN_DEFECTS = [r.reason for r in (*KNOWN, *NEW) if not r.fixed]
+
+
+def _seeded(test):  # noqa: ANN001, ANN202 - a decorator
+    return seed(int(SEED))(test) if SEED else test
+
+
+@pytest.mark.xfail(
+    bool(OPEN_DEFECTS) and not AVOID,
+    strict=False,
+    reason=f"{len(OPEN_DEFECTS)} open defects, each replayed by test_regression_program (tests/model/regressions.py)",
+)
+@_seeded
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    # CI: the same programs every run, and no shrinking (a failure's minimal program is in regressions.py).
+    derandomize=not LONG and not SEED,
+    phases=tuple(Phase) if SHRINK else (Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+@given(program=programs(STEPS))
+def test_random_programs_keep_every_invariant(program):
+    execute(program, avoid=AVOID)
+
+
+def _param(regression: Regression):  # noqa: ANN202
+    marks = []
+    if not regression.fixed:
+        # It must fail for its own reason: any other failure (a harness bug, another invariant) is reported.
+        marks.append(pytest.mark.xfail(strict=False, raises=regression.violation, reason=regression.reason))
+    return pytest.param(regression, id=regression.name, marks=marks)
+
+
+@pytest.mark.parametrize("regression", [_param(r) for r in (*KNOWN, *NEW, *FIXED)])
+def test_regression_program(regression: Regression):
+    execute(regression.program)
