@@ -33,6 +33,7 @@ __all__ = (
     "CardWrong",
     "FeedStalled",
     "Leak",
+    "NotAMember",
     "MirrorWrong",
     "PingPolicy",
     "ReplyLost",
@@ -95,6 +96,10 @@ class Leak(Violation):
     invariant = "10 (tickets are shown, and suggested, only to linked staff)"
 
 
+class NotAMember(Violation):
+    invariant = "11 (only a department's members act on its tickets, when Series lists them)"
+
+
 EXPECTED_ERRORS = (UserFacingError, SeriesError, app_commands.CheckFailure, app_commands.TransformerError)
 MOVED = "➡️"
 
@@ -111,6 +116,15 @@ class CardView:
     @property
     def live(self) -> bool:
         return not (self.message.content or "").startswith(MOVED)
+
+
+def live_cards(run: Run, views: list[CardView]) -> list[CardView]:
+    """A ticket's live cards. A card Discord falsely called deleted (an injected 404) may legitimately be replaced,
+    and the world still shows it: it doesn't count next to its replacement."""
+    live = [v for v in views if v.live]
+    if len(live) > 1:
+        live = [v for v in live if v.message.id not in run.model.ghosts] or live
+    return live
 
 
 def card_views(run: Run) -> dict[str, list[CardView]]:
@@ -249,9 +263,25 @@ def handed_back_anywhere(run: Run, submission: Submission) -> bool:
     return any(e.description == submission.text for m in run.world.dm_history(submission.member) for e in m.embeds)
 
 
+def told_after_restart(run: Run, submission: Submission) -> bool:
+    """A reply the bot was sending when it died: its author was told how it ended (by DM, or a mention)."""
+    member = run.world.staff[submission.member]
+    prefix = f"Your reply to `{submission.ticket}`"
+    if any(m.content.startswith(prefix) for m in run.world.dm_history(submission.member)):
+        return True
+    mention = f"{member.mention} {prefix}"
+    return any(m.content.startswith(mention) for c in run.world.channels.values() for m in c.history())
+
+
 def check_no_reply_lost(run: Run) -> None:
-    """At a converge and at the end: every text is on Series once, or was handed back to its author."""
+    """At a converge and at the end: every text is on Series once, or was handed back to its author; and whoever
+    was sending a reply when the bot died was told how it ended."""
     for submission in run.model.submissions:
+        if submission.crashed and not told_after_restart(run, submission):
+            raise ReplyLost(
+                f"the bot died while sending {submission.text!r} for s{submission.member}; after the restart they "
+                "were never told how it ended"
+            )
         if series_count(run, submission.text) == 0 and not handed_back_anywhere(run, submission):
             how = "the bot crashed while sending it" if submission.crashed else "after its answer"
             raise ReplyLost(
@@ -266,7 +296,7 @@ def check_no_reply_lost(run: Run) -> None:
 def check_no_duplicates(run: Run, views: dict[str, list[CardView]]) -> None:
     """Always: at most one live card per ticket, and no message twice in a thread."""
     for ticket_id, cards in views.items():
-        live = [v for v in cards if v.live]
+        live = live_cards(run, cards)
         if len(live) > 1 and ticket_id not in run.model.failing:
             where = ", ".join(f"#{v.channel}" for v in live)
             raise CardWrong(f"{ticket_id} has {len(live)} live cards ({where})")
@@ -291,7 +321,7 @@ def card_problems(run: Run, views: dict[str, list[CardView]], *, excluded: set[s
             continue
         ticket = fake.tickets[info.id]
         route = run.model.route_for(ticket["Department"])
-        live = [v for v in views.get(info.id, []) if v.live]
+        live = live_cards(run, views.get(info.id, []))
         active = ticket["Status"] in ("open", "in-progress")
         if route is not None and route.channel in run.model.blocked_channels:
             continue
@@ -410,19 +440,18 @@ def check_pings(run: Run) -> None:
         for role_id in pinged:
             role = role_keys.get(role_id)
             note = (body.get("content") or "").split(">", 1)[-1].strip()
-            key = (ticket_id, "new" if note.startswith("New ticket") else "transfer")
-            run.pings[key] += 1
-            if key[1] == "new":
-                if info.creation_role != role:
-                    why = "it existed before that route pinged" if info.creation_role is None else "wrong role"
-                    raise PingPolicy(f"@{role} pinged for {ticket_id} ({note!r}), but {why}")
-                if run.pings[key] > 1:
-                    raise PingPolicy(f"@{role} pinged {run.pings[key]} times for new ticket {ticket_id}")
-            elif run.pings[key] > info.transfer_roles.count(role):
-                raise PingPolicy(
-                    f"@{role} pinged for {ticket_id} ({note!r}) {run.pings[key]} times; it was transferred into that "
-                    f"role's route {info.transfer_roles.count(role)} times"
+            # Allowed: once for the route that covered the ticket when it was created, and once per transfer into
+            # a route with that role (whatever the note says: to that channel a transferred ticket is new).
+            allowed = (role is not None and info.creation_role == role) + info.transfer_roles.count(role)
+            run.pings[(ticket_id, role or "?")] += 1
+            times = run.pings[(ticket_id, role or "?")]
+            if times > allowed:
+                why = (
+                    "it existed before that route pinged and was never transferred into it"
+                    if allowed == 0
+                    else f"only {allowed} ping(s) are allowed (created under that route, or transferred into it)"
                 )
+                raise PingPolicy(f"@{role} pinged for {ticket_id} ({note!r}, {times} time(s)): {why}")
     run.cursors.http = len(requests)
 
 
@@ -439,6 +468,10 @@ def check_staff_ids(run: Run) -> None:
         body = request.json if isinstance(request.json, dict) else {}
         sent_as = body.get("staffUserId")
         what = f"POST {request.path}"
+        department = run.step.departments.get(request.path.split("/")[2], "")
+        members = (run.world.fake.departments.get(department) or {}).get("Members") or []
+        if members and sent_as not in members:
+            raise NotAMember(f"{what} as {sent_as}, who is not a member of {department} ({members})")
         content = (body.get("content") or "").strip()
         if request.path.endswith("/reply") and content in by_text and content not in current:
             # Finishing a reply accepted before a restart: as its author, unless their link changed meanwhile.

@@ -27,7 +27,7 @@ DEPT_KEYS = tuple(DEPARTMENTS)  # "support", "mod"
 STATUSES = ("open", "in-progress", "resolved", "closed")
 CARD_BUTTONS = ("Claim", "Unclaim", "Resolve", "Close", "Reopen")
 OFFER_LABELS = ("Claim and send", "Edit and send", "Check and send")
-BAD_IDS = ("TKT-{ms}-ODD", "TICKET-{ms}-AB_CD", "TICKET-{ms}", "ticket {ms}")
+BAD_IDS = ("TKT-{ms}-ODD", "TICKET-{ms}-AB_CD", "TICKET-{ms}", "ticket {ms}", "")
 PATTERNS = {  # where a Series fault applies: (method, path regex)
     "list": ("GET", r"^/tickets/list$"),
     "get": ("GET", r"^/tickets/get/"),
@@ -369,7 +369,7 @@ class OpenBox(Op):
         card = run.card(info.id) if info else None
         if card is None or "Reply" not in run.labels(card):
             raise Skip("no Reply button")
-        others = [b for b in run.model.open_boxes() if b.ticket == info.id and b.member != self.member]
+        others = [b for b in run.model.open_boxes() if b.ticket == info.id]  # the same member's second box too
         if run.avoid("two_boxes", bool(others)):
             raise Skip("avoided")
         result = await run.click(self.member, card, "Reply")
@@ -390,7 +390,7 @@ class SubmitBox(Op):
             raise Skip("no open box")
         box = boxes[self.box % len(boxes)]
         stale = box.generation != run.world.generation
-        twin = any(b is not box and b.ticket == box.ticket and b.member != box.member for b in run.model.open_boxes())
+        twin = any(b is not box and b.ticket == box.ticket for b in run.model.open_boxes())
         unlinked = run.model.links.get(box.member) is None
         if run.avoid("two_boxes", stale or twin) or run.avoid("lost_refusal", unlinked):
             box.submitted = True
@@ -418,7 +418,12 @@ class Offer(Op):
         submission = offer.submission
         relinked = run.model.links.get(submission.member) != submission.link
         held = run.holds_claim(submission.member, submission.ticket)
-        if run.avoid("retry_link", relinked) or run.avoid("claim_held", self.label == "Claim and send" and held):
+        boxed = self.label == "Edit and send" and any(b.ticket == submission.ticket for b in run.model.open_boxes())
+        if (
+            run.avoid("retry_link", relinked)
+            or run.avoid("claim_held", self.label == "Claim and send" and held)
+            or run.avoid("two_boxes", boxed)
+        ):
             raise Skip("avoided")
         result = await run.click(submission.member, offer.message, self.label, retry_of=submission)
         if result is not None and self.label == "Edit and send":
@@ -516,6 +521,7 @@ class DiscordFault(Op):
             or run.avoid("poll_abort_other", self.kind in ("fetch_500", "edit_404"))
             or run.avoid("thread_cap", self.kind == "thread_cap")
             or run.avoid("refusal_not_retried", self.kind in self.REFUSALS)
+            or run.avoid("recovery_mention", self.kind == "dm_closed")
         ):
             raise Skip("avoided")
         method, tail, status, code, message = self.FAULTS[self.kind]
@@ -567,6 +573,8 @@ class Crash(Op):
 
     async def apply(self, run: Run) -> None:
         world, model = run.world, run.model
+        if run.avoid("recovery_unchecked", self.point == "reply_saved"):
+            raise Skip("avoided")
         world.arm_crash(self.point)
         if self.point.startswith("reply"):
             info = model.pick(self.t)

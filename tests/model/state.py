@@ -82,6 +82,7 @@ class Model:
     degraded: set[str] = field(default_factory=set)
     blocked_channels: set[str] = field(default_factory=set)  # a route-level Discord fault hit these channels
     failing: set[str] = field(default_factory=set)  # tickets that failed by themselves (their own Discord fault)
+    ghosts: set[int] = field(default_factory=set)  # cards an injected 404 called deleted (they still show)
     pending_429: tuple[str, int, int] | None = None  # while a 429 is armed: (kind, pauses, 429s answered) before
     texts: int = 0
     step: int = 0

@@ -54,6 +54,7 @@ POLL_SECONDS = 15.0
 
 # Where a crash (the process dying at once) can be armed; see World.arm_crash.
 CRASH_POINTS = (
+    "reply_saved",  # the reply was just written to the outbox ("pending"), nothing checked or sent yet
     "reply_before_send",  # the reply is in the outbox as "sending", not yet sent
     "reply_after_send",  # Series stored the reply; the bot died before recording it
     "card_unconfirmed",  # Discord accepted a card; the bot died before recording its message id
@@ -247,7 +248,16 @@ class World:
                 fired.append(where)
                 raise asyncio.CancelledError(f"simulated crash at {where}")
 
-        if point == "reply_before_send":
+        if point == "reply_saved":
+            add = services.replies.add
+
+            async def add_then_die(**kwargs: Any) -> int:
+                reply_id = await add(**kwargs)
+                die(point)
+                return reply_id
+
+            services.replies.add = add_then_die  # type: ignore[method-assign]
+        elif point == "reply_before_send":
             set_state = services.replies.set_state
 
             async def set_state_then_die(reply_id: int, *, state: str, error: str | None = None) -> None:
