@@ -27,7 +27,7 @@ from simcord.backend.errors import BackendError
 from fakes.series import FakeApiError
 
 from . import invariants as inv
-from .ops import OFFER_LABELS, Converge, Link, Op, SetRoute, Skip
+from .ops import OFFER_LABELS, Converge, Link, Op, Poll, SetRoute, Skip
 from .state import Box, Model, Offered, Submission, TicketInfo
 from .world import World
 
@@ -162,6 +162,7 @@ class Run:
                 raise
 
     def check_step(self) -> None:
+        self.note_transfers()
         self.attribute_discord_failures()
         inv.check_errors(self)
         inv.check_answers(self)
@@ -171,7 +172,7 @@ class Run:
         inv.check_staff_ids(self)
         inv.check_retry_after(self)
         inv.check_liveness(self)
-        if type(self.step.op).__name__ == "Poll" and self.model.healthy():
+        if isinstance(self.step.op, Poll) and self.model.healthy():
             inv.check_feed_caught_up(self)
         self.cursors.failures = len(self.world.discord_errors.failures)
 
@@ -257,10 +258,17 @@ class Run:
         route = self.model.route_for(department)
         return TicketInfo(ticket_id, self.model.step, creation_role=route.role if route else None)
 
-    def transferred(self, info: TicketInfo, department: str) -> None:
-        route = self.model.route_for(department)
-        if route is not None and route.role:
-            info.transfer_roles.append(route.role)
+    def note_transfers(self) -> None:
+        """Tickets whose department changed in this step (however: website, button, or a request whose answer was
+        lost) may ping the role of the route they moved into, once."""
+        tickets = self.world.fake.tickets
+        for info in self.model.tickets:
+            before = self.step.departments.get(info.id)
+            after = tickets[info.id]["Department"] if info.id in tickets else None
+            if before is not None and after is not None and before != after:
+                route = self.model.route_for(after)
+                if route is not None and route.role:
+                    info.transfer_roles.append(route.role)
 
     def routes_changed(self) -> None:
         self.model.route_snapshot = {tid: t["UpdatedAt"] for tid, t in self.world.fake.tickets.items()}
@@ -270,7 +278,7 @@ class Run:
         with contextlib.suppress(FakeApiError):
             change()
 
-    def submitted(self, member: int, ticket_id: str, text: str, *, via: str) -> Submission:
+    def submitted(self, member: int, ticket_id: str, text: str, *, via: str, expect: bool = True) -> Submission:
         submission = Submission(
             n=len(self.model.submissions) + 1,
             member=member,
@@ -282,13 +290,18 @@ class Run:
         )
         self.model.submissions.append(submission)
         self.step.submitted.append(submission)
-        self.expect_sent(member, ticket_id, text, what=f"{via} {text!r} by s{member} (holding the claim)")
+        if expect:
+            self.expect_sent(member, ticket_id, text, what=f"{via} {text!r} by s{member} (holding the claim)")
         return submission
 
     def answered(
         self, submission: Submission, result: simcord.InteractionResult | None, *, retry: str | None = None
     ) -> None:
         if result is None:
+            if retry is None:  # SimCord refused to send it at all (no real user could have): nothing was submitted
+                self.model.submissions.remove(submission)
+                self.step.submitted.remove(submission)
+                self.step.expect.clear()
             return
         submission.results.append(result)
         self.step.replies.append((submission, result, retry))
@@ -336,8 +349,8 @@ class Run:
         self.step.expect.append(Expect(f"{what} did not reach Series", lambda run: inv.series_count(run, text) == 1))
 
     def expect_retry(self, member: int, submission: Submission, label: str) -> None:
-        if label == "Edit and send":
-            return
+        if label == "Edit and send" or self.model.links.get(member) != submission.link:
+            return  # after a relink, sending as the new id and refusing are both right
         what = f"{label!r} by s{member} on {submission.text!r} (ticket {submission.ticket})"
         self.expect_sent(member, submission.ticket, submission.text, what=what, claim_first=label == "Claim and send")
 
@@ -378,6 +391,9 @@ class Run:
         for message in inv.answer_messages(result):
             if any((e.title or "").startswith("TICKET") for e in message.embeds):
                 raise inv.Leak(f"{what} was shown the ticket")
+
+    def admin_only_breached(self, what: str, result: simcord.InteractionResult) -> None:
+        raise inv.Leak(f"{what} was not refused for lacking Manage Server: {inv.answer_text(result)!r:.200}")
 
     async def autocomplete(self, member: int, command: str, option: str, value: str) -> None:
         """Autocomplete, keeping whether it was answered (SimCord's public ``autocomplete`` returns ``[]`` either

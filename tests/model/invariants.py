@@ -93,7 +93,7 @@ class ActionFailed(Violation):
 
 
 class Leak(Violation):
-    invariant = "10 (tickets are shown, and suggested, only to linked staff)"
+    invariant = "10 (tickets shown and suggested only to linked staff; links and routes changed only by admins)"
 
 
 class NotAMember(Violation):

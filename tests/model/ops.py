@@ -148,7 +148,6 @@ class WebTransfer(Op):
         if info is None or run.avoid("inactive_changes", not run.active(info.id)):
             raise Skip("no ticket" if info is None else "avoided")
         run.world.fake.transfer(info.id, DEPARTMENTS[self.dept])
-        run.transferred(info, DEPARTMENTS[self.dept])
         return
 
 
@@ -312,9 +311,7 @@ class Slash(Op):
         elif self.action == "transfer":
             options["department"] = DEPARTMENTS[self.arg or "mod"]
         run.expect_ticket_action(self.member, info.id, self.action, options.get("status") or options.get("department"))
-        result = await run.slash(self.member, f"ticket {self.action}", **options)
-        if self.action == "transfer" and result is not None and "Ticket transferred to" in run.answer_text(result):
-            run.transferred(info, DEPARTMENTS[self.arg or "mod"])
+        await run.slash(self.member, f"ticket {self.action}", **options)
 
 
 @dataclass(frozen=True)
@@ -465,6 +462,26 @@ class Autocomplete(Op):
 
 
 @dataclass(frozen=True)
+class StaffTriesAdmin(Op):
+    """A staff member without Manage Server tries an admin command: it must be refused (and change nothing)."""
+
+    interactive: ClassVar[bool] = True
+    member: int = 0
+    command: str = "staff link"
+
+    async def apply(self, run: Run) -> None:
+        world = run.world
+        options: dict = (
+            {"member": world.staff[self.member], "roblox_user_id": str(ROBLOX[2])}
+            if self.command == "staff link"
+            else {"channel": world.channels["mod"]}
+        )
+        result = await run.slash(self.member, self.command, **options)
+        if result is not None and "Manage Server" not in run.answer_text(result):
+            run.admin_only_breached(f"/{self.command} by s{self.member}", result)
+
+
+@dataclass(frozen=True)
 class DeleteCard(Op):
     """A moderator deletes a ticket's card; the bot must put it back at once (without pinging again)."""
 
@@ -511,8 +528,10 @@ class DiscordFault(Op):
         "dm_closed": ("POST", "", 403, 50007, "Cannot send messages to this user"),
     }
 
+    # Refusals the bot must get over by itself once Discord accepts again (a capped thread too, once the route
+    # no longer breaks on it).
     REFUSALS: ClassVar[frozenset[str]] = frozenset(
-        {"card_403", "card_404", "edit_403", "fetch_403", "thread_403", "thread_post_403"}
+        {"card_403", "card_404", "edit_403", "fetch_403", "thread_403", "thread_post_403", "thread_cap"}
     )
 
     async def apply(self, run: Run) -> None:
@@ -587,7 +606,7 @@ class Crash(Op):
                 run.series_side(lambda: world.fake.unclaim(info.id) if ticket["ClaimedBy"] else None)
                 run.series_side(lambda: world.fake.claim(info.id, link))
             text = model.new_text(self.member)
-            submission = run.submitted(self.member, info.id, text, via="slash")
+            submission = run.submitted(self.member, info.id, text, via="slash", expect=False)
             result = await run.slash(self.member, "reply", ticket_id=info.id, message=text)
             if world.crashed:
                 submission.crashed = True
@@ -643,6 +662,7 @@ OPS: tuple[type[Op], ...] = (
     Offer,
     ShowTicket,
     Autocomplete,
+    StaffTriesAdmin,
     DeleteCard,
     DiscordFault,
     Poll,
@@ -704,6 +724,7 @@ _WEIGHTED: list[tuple[int, st.SearchStrategy[Op]]] = [
     (1, st.builds(ShowTicket, member=_member, t=_t)),
     (1, st.builds(Autocomplete, member=_member, command=st.sampled_from(("reply", "ticket claim", "ticket status")))),
     (1, st.builds(DeleteCard, t=_t)),
+    (1, st.builds(StaffTriesAdmin, member=_member, command=st.sampled_from(("staff link", "feed set")))),
     (
         2,
         st.builds(
