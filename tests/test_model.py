@@ -6,17 +6,20 @@ routing, Series and Discord faults, polls, restarts and crashes. ``tests/model/d
 fresh world (fake Series, SQLite file, the real bot in SimCord) and checks every invariant in
 ``tests/model/invariants.py`` after each step; Hypothesis shrinks a failing program to a minimal one.
 
-Run it bounded (CI: deterministic, no shrinking, about 20 s)::
+Run it bounded (CI: the same programs every run, no shrinking, well under a minute)::
 
     python -m pytest tests/test_model.py
 
-or long (random programs, shrinking on; ``TICKET_BRIDGE_MODEL_SEED`` makes a long run repeatable)::
+or long (random programs, shrinking on; ``TICKET_BRIDGE_MODEL_SEED=<n>`` makes a long run repeatable,
+``TICKET_BRIDGE_MODEL_SHRINK=0`` reports the first failure unshrunk, for ``python -m tests.model.minimize``)::
 
     TICKET_BRIDGE_MODEL_EXAMPLES=2000 TICKET_BRIDGE_MODEL_STEPS=60 python -m pytest tests/test_model.py -x
 
-``TICKET_BRIDGE_MODEL_AVOID=all-known`` (or a comma list of ``tests.model.driver.KNOWN_DEFECTS`` names) keeps
-programs away from the known defects, to look for new ones behind them. Every failure found is kept as a named
-program in ``tests/model/regressions.py`` and replayed below on every run.
+Programs steer clear of every defect whose regression in ``tests/model/regressions.py`` is still open, so this test
+guards everything else; marking a regression ``fixed=True`` lets programs walk into that defect again.
+``TICKET_BRIDGE_MODEL_AVOID`` overrides it: ``none`` (walk into every defect), ``all-known``, ``all``, or a comma list
+of names from ``tests.model.driver.DEFECTS``. Every failure found is kept as a named program in
+``tests/model/regressions.py`` and replayed below on every run.
 """
 
 from __future__ import annotations

@@ -57,6 +57,7 @@ NEW_DEFECTS = {
     "put_back_thread": "NEW: a deleted card is put back without its thread; earlier messages stay in the old one",
     "recovery_mention": "NEW: a reply recovered after a restart that fails, for a member with DMs closed, is lost",
     "recovery_unchecked": "NEW: a reply saved just before a crash is sent after the restart without any checks",
+    "lost_answer_unchanged": "NEW: a claim/status/transfer whose answer was lost is reported as 'Nothing was changed'",
 }
 DEFECTS = KNOWN_DEFECTS | NEW_DEFECTS
 
@@ -387,6 +388,21 @@ class Run:
         elif action == "transfer":
             self.step.expect.append(Expect(f"{what} did not move it", lambda run: now(run)["Department"] == arg))
 
+    def ticket_state(self, ticket_id: str) -> tuple[Any, ...]:
+        ticket = self.world.fake.tickets.get(ticket_id) or {}
+        return (ticket.get("ClaimedBy"), ticket.get("Status"), ticket.get("Department"))
+
+    def answered_truthfully(
+        self, ticket_id: str, before: tuple[Any, ...], result: simcord.InteractionResult | None
+    ) -> None:
+        """A staff action answered "Nothing was changed" must really have changed nothing on Series."""
+        text = inv.answer_text(result)
+        if "Nothing was changed" in text and self.ticket_state(ticket_id) != before:
+            raise inv.Misleading(
+                f"the answer says {text[:120]!r}, but on Series {ticket_id} went from (claimed by, status, "
+                f"department) {before} to {self.ticket_state(ticket_id)}"
+            )
+
     def no_ticket_shown(self, result: simcord.InteractionResult, what: str) -> None:
         for message in inv.answer_messages(result):
             if any((e.title or "").startswith("TICKET") for e in message.embeds):
@@ -447,6 +463,7 @@ class Run:
             kind = inv.CardWrong if kind is inv.FeedStalled else kind
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
             raise kind(f"{CONVERGE_POLLS * 15} s after every fault ended the feed has not caught up: {message}{more}")
+        model.reopened.clear()
         inv.check_no_reply_lost(self)
 
     # -- Discord faults: which ticket or route did they hit? -------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = (
     "CardWrong",
     "FeedStalled",
     "Leak",
+    "Misleading",
     "NotAMember",
     "MirrorWrong",
     "PingPolicy",
@@ -98,6 +99,10 @@ class Leak(Violation):
 
 class NotAMember(Violation):
     invariant = "11 (only a department's members act on its tickets, when Series lists them)"
+
+
+class Misleading(Violation):
+    invariant = "12 (an answer that says nothing changed is true)"
 
 
 EXPECTED_ERRORS = (UserFacingError, SeriesError, app_commands.CheckFailure, app_commands.TransformerError)

@@ -95,8 +95,12 @@ class WebClaim(Op):
     who: int = 0
 
     async def apply(self, run: Run) -> None:
-        if info := run.model.pick(self.t):
-            run.series_side(lambda: run.world.fake.claim(info.id, ROBLOX[self.who]))
+        info = run.model.pick(self.t)
+        if info is None:
+            raise Skip("no ticket")
+        if not run.active(info.id):
+            run.model.reopened.add(info.id)  # claiming a closed ticket puts it in progress
+        run.series_side(lambda: run.world.fake.claim(info.id, ROBLOX[self.who]))
 
 
 @dataclass(frozen=True)
@@ -131,9 +135,16 @@ class WebStatus(Op):
 
     async def apply(self, run: Run) -> None:
         info = run.model.pick(self.t)
-        stays_inactive = info is not None and not run.active(info.id) and self.status in ("resolved", "closed")
-        if info is None or run.avoid("inactive_changes", stays_inactive):
-            raise Skip("no ticket" if info is None else "avoided")
+        if info is None:
+            raise Skip("no ticket")
+        closing = self.status in ("resolved", "closed")
+        # Invisible to the poller: a change between two inactive statuses, or closing again a ticket the website
+        # reopened since the last poll (it never was in the active lists when the bot looked).
+        unseen = closing and (not run.active(info.id) or info.id in run.model.reopened)
+        if run.avoid("inactive_changes", unseen):
+            raise Skip("avoided")
+        if not closing and not run.active(info.id):
+            run.model.reopened.add(info.id)
         run.world.fake.set_status(info.id, self.status)
         return
 
@@ -169,6 +180,8 @@ class SeriesFault(Op):
             if run.model.pending_429 is not None or run.avoid("retry_after", self.kind != "429"):
                 raise Skip("a 429 is already armed" if run.model.pending_429 else "avoided")
             run.model.pending_429 = (self.kind, len(run.all_pauses()), run.answered_429())
+        if run.avoid("lost_answer_unchanged", self.kind == "lost_answer" and self.on in ("post", "any")):
+            raise Skip("avoided")
         method, pattern = PATTERNS[self.on]
         options: dict = {
             "500": {"status": 500},
@@ -311,7 +324,9 @@ class Slash(Op):
         elif self.action == "transfer":
             options["department"] = DEPARTMENTS[self.arg or "mod"]
         run.expect_ticket_action(self.member, info.id, self.action, options.get("status") or options.get("department"))
-        await run.slash(self.member, f"ticket {self.action}", **options)
+        before = run.ticket_state(info.id)
+        result = await run.slash(self.member, f"ticket {self.action}", **options)
+        run.answered_truthfully(info.id, before, result)
 
 
 @dataclass(frozen=True)
@@ -350,7 +365,9 @@ class Click(Op):
         card = run.card(info.id) if info else None
         if card is None or self.label not in run.labels(card):
             raise Skip("no such button")
-        await run.click(self.member, card, self.label)
+        before = run.ticket_state(info.id)
+        result = await run.click(self.member, card, self.label)
+        run.answered_truthfully(info.id, before, result)
 
 
 @dataclass(frozen=True)
@@ -568,6 +585,7 @@ class Poll(Op):
 
     async def apply(self, run: Run) -> None:
         await run.world.poll()
+        run.model.reopened.clear()
 
 
 @dataclass(frozen=True)

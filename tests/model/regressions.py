@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from . import invariants as inv
 from .driver import DEFECTS
 from .ops import (
+    Click,
     Crash,
     DeleteCard,
     DiscordFault,
@@ -189,6 +190,13 @@ NEW: tuple[Regression, ...] = (
         inv.CardWrong,
     ),
     Regression(
+        "closed_ticket_reopened_and_closed_between_polls",
+        "inactive_changes",
+        "NEW: a closed ticket claimed (so reopened) and closed again on the website between polls keeps a stale card",
+        (NewTicket(), Poll(), Click(member=0, label="Close"), WebClaim(who=1), WebStatus(status="closed"), Poll()),
+        inv.CardWrong,
+    ),
+    Regression(
         "refused_edit_leaves_the_card_stale",
         "refusal_not_retried",
         "NEW: a card edit Discord refused once (403) is never retried; the card stays stale after Discord recovers",
@@ -265,6 +273,13 @@ NEW: tuple[Regression, ...] = (
         "NEW: after a crash, a reply still 'pending' is sent without authorize(): a non-member's reply gets through",
         (Link(member=2, who=2), NewTicket(), Poll(), Crash("reply_saved", member=2)),
         inv.NotAMember,
+    ),
+    Regression(
+        "lost_answer_to_a_claim_says_nothing_changed",
+        "lost_answer_unchanged",
+        "NEW: a claim that reached Series but whose answer was lost is answered 'Nothing was changed on purpose'",
+        (NewTicket(), Poll(), SeriesFault("lost_answer", on="post"), Slash(member=0, action="claim")),
+        inv.Misleading,
     ),
 )
 

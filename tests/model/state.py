@@ -83,6 +83,7 @@ class Model:
     blocked_channels: set[str] = field(default_factory=set)  # a route-level Discord fault hit these channels
     failing: set[str] = field(default_factory=set)  # tickets that failed by themselves (their own Discord fault)
     ghosts: set[int] = field(default_factory=set)  # cards an injected 404 called deleted (they still show)
+    reopened: set[str] = field(default_factory=set)  # closed tickets the website reopened since the last Poll
     pending_429: tuple[str, int, int] | None = None  # while a 429 is armed: (kind, pauses, 429s answered) before
     texts: int = 0
     step: int = 0
