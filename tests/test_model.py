@@ -34,8 +34,8 @@ from tests.model.ops import programs
 from tests.model.regressions import FIXED, KNOWN, NEW, Regression
 
 LONG = "TICKET_BRIDGE_MODEL_EXAMPLES" in os.environ
-EXAMPLES = int(os.environ.get("TICKET_BRIDGE_MODEL_EXAMPLES", "15"))
-STEPS = int(os.environ.get("TICKET_BRIDGE_MODEL_STEPS", "25"))
+EXAMPLES = int(os.environ.get("TICKET_BRIDGE_MODEL_EXAMPLES", "60"))
+STEPS = int(os.environ.get("TICKET_BRIDGE_MODEL_STEPS", "30"))
 SEED = os.environ.get("TICKET_BRIDGE_MODEL_SEED")
 SHRINK = LONG and os.environ.get("TICKET_BRIDGE_MODEL_SHRINK", "1") != "0"
 # By default programs steer clear of every defect whose regression is still open (so this test guards everything

@@ -463,7 +463,8 @@ class Run:
             kind = inv.CardWrong if kind is inv.FeedStalled else kind
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
             raise kind(f"{CONVERGE_POLLS * 15} s after every fault ended the feed has not caught up: {message}{more}")
-        model.reopened.clear()
+        if model.routes:
+            model.reopened.clear()
         inv.check_no_reply_lost(self)
 
     # -- Discord faults: which ticket or route did they hit? -------------------------------------------------------

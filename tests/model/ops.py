@@ -585,7 +585,8 @@ class Poll(Op):
 
     async def apply(self, run: Run) -> None:
         await run.world.poll()
-        run.model.reopened.clear()
+        if run.model.routes:  # with no route at all the bot doesn't look at tickets' details
+            run.model.reopened.clear()
 
 
 @dataclass(frozen=True)
@@ -616,6 +617,9 @@ class Crash(Op):
         if self.point.startswith("reply"):
             info = model.pick(self.t)
             link = model.links.get(self.member)
+            # A reply the recovery delivers doesn't refresh the card; on an inactive ticket no poll sees it either.
+            if info is not None and run.avoid("inactive_changes", not run.active(info.id)):
+                raise Skip("avoided")
             if info is None or link is None:
                 await run.restart()
                 return

@@ -197,6 +197,13 @@ NEW: tuple[Regression, ...] = (
         inv.CardWrong,
     ),
     Regression(
+        "reply_recovered_on_a_resolved_ticket_never_reaches_the_thread",
+        "inactive_changes",
+        "NEW: a reply the recovery delivers after a crash doesn't refresh the card; on a resolved ticket, ever",
+        (NewTicket(), Poll(), WebClaim(who=0), Click(member=0, label="Resolve"), Crash("reply_before_send", member=0)),
+        inv.MirrorWrong,
+    ),
+    Regression(
         "refused_edit_leaves_the_card_stale",
         "refusal_not_retried",
         "NEW: a card edit Discord refused once (403) is never retried; the card stays stale after Discord recovers",
