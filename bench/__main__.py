@@ -16,18 +16,18 @@ from typing import Any
 
 from .common import machine, read_result, write_result
 
-NAMES = ("throughput", "ack", "feed", "footprint")
+NAMES = ("throughput", "ack", "feed", "footprint", "growth", "stats")
 
 
 def _quiet() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # The baselines hit 429s on purpose and the client logs each one; the figures are what matter here.
-    for name in ("bot", "cogs", "discord", "aiohttp", "tests"):
+    for name in ("bot", "cogs", "discord", "aiohttp", "fakes", "fake_discord"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
-    from . import ack, feed, footprint, throughput
+    from . import ack, feed, footprint, growth, stats, throughput
 
     if quick:
         return {
@@ -35,12 +35,16 @@ def _benchmarks(quick: bool) -> dict[str, Callable[[], Any]]:
             "ack": lambda: ack.run(interactions=50, idle=20),
             "feed": lambda: feed.run(quick=True),
             "footprint": lambda: footprint.run(starts=1, tracked=1000),
+            "growth": lambda: growth.run(tickets=5_000, days=180, check=(200, 100)),
+            "stats": lambda: stats.run(events=10_000, repeats=3),
         }
     return {
         "throughput": lambda: throughput.run(runs=3, replies=1000, baseline_replies=400),
         "ack": lambda: ack.run(interactions=200, idle=50),
         "feed": lambda: feed.run(),
         "footprint": lambda: footprint.run(starts=3, tracked=10_000),
+        "growth": lambda: growth.run(tickets=100_000),
+        "stats": lambda: stats.run(events=100_000, repeats=7),
     }
 
 
@@ -53,6 +57,9 @@ def draw_and_report() -> None:
     fd = read_result("feed")
     if fd:
         print(f"wrote {plots.poll_cost_png(fd)}")
+    gr = read_result("growth")
+    if gr:
+        print(f"wrote {plots.growth_png(gr)}")
     print(f"wrote {report.write()}")
 
 

@@ -5,14 +5,16 @@ limiter's timers, so its queue would never drain and its clock would not measure
 
 - The real ``TicketBot`` is built as ``__main__`` builds it (``bench.botkit``): real ``SeriesClient`` and
   ``RateLimiter`` (25/s, default margin) against a fake Series enforcing 25 per sliding second, real SQLite,
-  real ``bot.login`` + ``setup_hook`` against the fake Discord REST server (``bench.fake_discord``), which
-  records the arrival of every interaction callback with ``time.perf_counter()`` on its own thread.
+  real ``bot.login`` + ``setup_hook`` against the fake Discord (``fakes.discord``, the end-to-end tests' fake) on
+  its own thread and loop, which stamps the arrival of every request with ``time.perf_counter()``.
 - A staff member is linked; 200 tickets are claimed by them on the fake.
-- Each interaction is a ``/reply`` to a different ticket, delivered as the gateway would deliver it:
+- Each interaction is a ``/reply`` to a different ticket, built by the fake Discord from the synced command
+  (``prepare_slash``, all of them before a phase starts) and delivered as the gateway would deliver it:
   ``ConnectionState.parse_interaction_create(payload)``, from which discord.py's own command tree resolves the
   command, transforms the options, runs the checks and calls the cog. t0 = ``perf_counter()`` just before that
-  call; t1 = arrival of the ``/interactions/{id}/{token}/callback`` request at the fake Discord. The latency
-  covers discord.py's dispatch, the bot's code up to ``defer``, discord.py's HTTP client and the local socket.
+  call; t1 = arrival of the ``/interactions/{id}/{token}/callback`` request at the fake Discord (the handle's
+  ``first_response_at``). The latency covers discord.py's dispatch, the bot's code up to ``defer``, discord.py's
+  HTTP client and the local socket; not a gateway (there is none: the bench measures the bot).
 - Idle phase: 50 interactions with an empty limiter queue. Load phase: 500 ``api.get_ticket`` calls are queued
   on the limiter first (INTERACTIVE, the same priority as the replies) and topped up so that at least 500 stay
   queued, while they drain at 25/s through real HTTP; then 200 interactions arrive, one every 50 ms. Each
@@ -25,16 +27,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from fakes.discord import FakeDiscord, InteractionHandle
 from fakes.series import FakeSeries
 
-from .botkit import GUILD_ID, STAFF_MEMBER_ID, add_guild, interaction_payload, start_bot
+from .botkit import World, add_guild, new_discord, seed_discord, start_bot
 from .common import API_KEY, RATE, ServerThread, percentile, write_result
-from .fake_discord import FakeDiscord
 
 STAFF_ROBLOX_ID = 987654321
 QUEUED = 500
@@ -49,22 +52,43 @@ def _setup(fake: FakeSeries, tickets: int) -> list[str]:
     return ids
 
 
+def _replies(fake: FakeDiscord, world: World, tickets: list[str]) -> list[tuple[InteractionHandle, dict[str, Any]]]:
+    """A ``/reply`` interaction per ticket, registered on the fake, with a copy of its payload for the bot (the
+    gateway would hand it a decoded copy, not the fake's own dict). Runs on the fake's loop."""
+    handles = [
+        fake.prepare_slash(
+            world.guild_id, world.channel_id, world.staff_id, "reply", {"ticket_id": tid, "message": f"Answer to {tid}"}
+        )
+        for tid in tickets
+    ]
+    return [(h, copy.deepcopy(h.payload)) for h in handles]
+
+
 async def _phase(
-    bot: Any, discord_fake: FakeDiscord, tickets: list[str], *, spacing: float, limiter: Any
+    bot: Any,
+    discord_srv: ServerThread,
+    discord_fake: FakeDiscord,
+    interactions: list[tuple[InteractionHandle, dict[str, Any]]],
+    *,
+    spacing: float,
+    limiter: Any,
 ) -> tuple[list[float], list[int]]:
-    sent: list[tuple[int, float]] = []
+    sent: list[tuple[InteractionHandle, float]] = []
     depths: list[int] = []
-    for tid in tickets:
-        payload = interaction_payload("reply", {"ticket_id": tid, "message": f"Answer to {tid}"})
+    for handle, payload in interactions:
         depths.append(limiter.waiting)
         t0 = time.perf_counter()
         bot._connection.parse_interaction_create(payload)
-        sent.append((int(payload["id"]), t0))
+        sent.append((handle, t0))
         await asyncio.sleep(spacing)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(i not in discord_fake.callbacks for i, _ in sent):  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
-    latencies = [(discord_fake.callbacks[i] - t0) * 1000 for i, t0 in sent if i in discord_fake.callbacks]
+
+    def answered() -> list[float | None]:
+        return [h.first_response_at for h, _ in sent]
+
+    with contextlib.suppress(TimeoutError):
+        await discord_srv.run(discord_fake.wait_until(lambda: all(at is not None for at in answered()), timeout=10))
+    arrivals = await discord_srv.call(answered)
+    latencies = [(at - t0) * 1000 for (_, t0), at in zip(sent, arrivals, strict=True) if at is not None]
     return latencies, depths
 
 
@@ -72,20 +96,23 @@ async def run(*, interactions: int = 200, idle: int = 50) -> dict[str, Any]:
     series_srv = ServerThread("fake-series")
     discord_srv = ServerThread("fake-discord")
     fake = FakeSeries(api_key=API_KEY, rate_limit=RATE)
-    discord_fake = FakeDiscord()
+    discord_fake = new_discord()
+    world = discord_srv.call_sync(seed_discord, discord_fake)
     tmp = tempfile.TemporaryDirectory(prefix="bench-ack-")
     tickets = series_srv.call_sync(_setup, fake, interactions + idle)
     series_url = series_srv.run_sync(fake.start())
     discord_url = discord_srv.run_sync(discord_fake.start())
     rig = await start_bot(series_url=series_url, discord_url=discord_url, db_path=Path(tmp.name) / "bot.db")
     load: list[asyncio.Task[Any]] = []
+    before = set(asyncio.all_tasks())
     try:
-        add_guild(rig.bot)
+        add_guild(rig.bot, await discord_srv.call(discord_fake.guild_create_payload, world.guild_id))
         await rig.bot.services.links.link(
-            guild_id=GUILD_ID, member_id=STAFF_MEMBER_ID, roblox_user_id=STAFF_ROBLOX_ID, linked_by=STAFF_MEMBER_ID
+            guild_id=world.guild_id, member_id=world.staff_id, roblox_user_id=STAFF_ROBLOX_ID, linked_by=world.staff_id
         )
-        before = set(asyncio.all_tasks())
-        idle_ms, _ = await _phase(rig.bot, discord_fake, tickets[:idle], spacing=0.05, limiter=rig.limiter)
+        idle_itx = await discord_srv.call(_replies, discord_fake, world, tickets[:idle])
+        load_itx = await discord_srv.call(_replies, discord_fake, world, tickets[idle:])
+        idle_ms, _ = await _phase(rig.bot, discord_srv, discord_fake, idle_itx, spacing=0.05, limiter=rig.limiter)
         await asyncio.sleep(3)  # let the idle phase's replies go out
 
         async def keep_queued() -> None:
@@ -99,7 +126,7 @@ async def run(*, interactions: int = 200, idle: int = 50) -> dict[str, Any]:
         load.append(topper)
         await asyncio.sleep(0.5)
         queue_at_start = rig.limiter.waiting
-        load_ms, depths = await _phase(rig.bot, discord_fake, tickets[idle:], spacing=0.05, limiter=rig.limiter)
+        load_ms, depths = await _phase(rig.bot, discord_srv, discord_fake, load_itx, spacing=0.05, limiter=rig.limiter)
         series_requests_during = await series_srv.call(lambda: len(fake.requests))
         rate_limited = await series_srv.call(lambda: fake.rate_limited)
     finally:

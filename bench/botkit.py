@@ -1,18 +1,23 @@
 """Build and start the real ``TicketBot`` the way ``bot/__main__.py`` does, against the fake Series and the fake
-Discord (``bench.fake_discord``) on 127.0.0.1, and hand it gateway events.
+Discord (``fakes.discord``, the end-to-end tests' wire-level fake) on 127.0.0.1, and hand it gateway events.
 
-``start_bot`` runs the real ``bot.login`` (``GET /users/@me``, application info) and so the real ``setup_hook``:
-every extension in ``bot.client.EXTENSIONS`` loads and the slash commands are synced (``PUT`` to the fake).
-There is no gateway connection; ``mark_ready`` stands in for READY (it sets the event ``wait_until_ready``
-waits on, which is what lets the feed's poll loop start).
+``seed_discord`` gives the fake Discord the benchmarks' world (a "Staff HQ" guild with #tickets and a staff
+member); its ids are the fake's, so ask the returned :class:`World` for them. ``start_bot`` runs the real
+``bot.login`` (``GET /users/@me``, application info) and so the real ``setup_hook``: every extension in
+``bot.client.EXTENSIONS`` loads and the slash commands are synced (``PUT`` to the fake).
+
+The bot opens no gateway connection: the benchmarks measure the bot, not a websocket, so they hand it the events
+themselves, built by the fake exactly as its gateway would send them. ``add_guild`` delivers the fake's
+GUILD_CREATE, ``mark_ready`` stands in for READY (it sets the event ``wait_until_ready`` waits on, which is what
+lets the feed's poll loop start), and interactions come from ``FakeDiscord.prepare_slash`` (the fake then accepts
+their callbacks and stamps their arrival) and go in through ``ConnectionState.parse_interaction_create``.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -25,16 +30,64 @@ from bot.database import Database
 from bot.ratelimit import RateLimiter
 
 from .common import API_KEY
-from .fake_discord import APPLICATION_ID
 
-__all__ = ("BotRig", "GUILD_ID", "CHANNEL_ID", "STAFF_MEMBER_ID", "add_guild", "interaction_payload", "start_bot")
+if TYPE_CHECKING:  # the footprint child imports this module: it must load what the bot loads, not a fake server
+    from fakes.discord import FakeDiscord, RecordedRequest
 
-GUILD_ID = 1_300_000_000_000_000_100
-CHANNEL_ID = 1_300_000_000_000_000_200
-STAFF_MEMBER_ID = 1_300_000_000_000_000_300
+__all__ = (
+    "TOKEN",
+    "BotRig",
+    "World",
+    "add_guild",
+    "card_posts",
+    "mark_ready",
+    "new_discord",
+    "point_discord_at",
+    "seed_discord",
+    "start_bot",
+)
+
 TOKEN = "bench.not-a-real.token"
 
-_ids = itertools.count(1_300_000_000_000_100_000)
+
+def new_discord() -> FakeDiscord:
+    """The fake Discord the benchmarks' bot logs in to (it checks the token)."""
+    from fakes.discord import FakeDiscord
+
+    return FakeDiscord(token=TOKEN)
+
+
+@dataclass(frozen=True)
+class World:
+    """What :func:`seed_discord` put on the fake Discord."""
+
+    guild_id: int
+    channel_id: int  # #tickets
+    staff_id: int  # a plain member, linked to a Roblox id by the benchmarks that need it
+
+
+def seed_discord(fake: FakeDiscord) -> World:
+    """One guild with a #tickets text channel and a staff member. Call it on the fake's loop (``ServerThread``)."""
+    guild_id = int(fake.add_guild("Staff HQ")["id"])
+    channel_id = int(fake.add_channel(guild_id, "tickets")["id"])
+    staff = fake.add_user("staffer")
+    fake.add_member(guild_id, staff)
+    return World(guild_id=guild_id, channel_id=channel_id, staff_id=int(staff["id"]))
+
+
+def card_posts(fake: FakeDiscord, channel_id: int) -> list[tuple[float, str]]:
+    """``(arrival, first embed's title)`` of every message the bot posted to the channel and the fake answered,
+    oldest first; arrival is ``time.perf_counter()`` on the fake's loop. Call it on the fake's loop."""
+    return [
+        (r.at, _title(r))
+        for r in fake.find_requests("POST", f"/channels/{channel_id}/messages")
+        if r.status is not None and r.status < 300
+    ]
+
+
+def _title(request: RecordedRequest) -> str:
+    embeds = request.json.get("embeds") if isinstance(request.json, dict) else None
+    return (embeds[0].get("title") or "") if embeds else ""
 
 
 @dataclass
@@ -85,85 +138,6 @@ def mark_ready(bot: TicketBot) -> None:
     bot._ready.set()  # what READY from the gateway does for wait_until_ready()
 
 
-def add_guild(bot: TicketBot) -> discord.Guild:
-    """One guild with a #tickets text channel, as GUILD_CREATE would deliver it."""
-    everyone = discord.Permissions.all().value
-    data: dict[str, Any] = {
-        "id": str(GUILD_ID),
-        "name": "Staff HQ",
-        "owner_id": str(STAFF_MEMBER_ID),
-        "roles": [
-            {
-                "id": str(GUILD_ID),
-                "name": "@everyone",
-                "permissions": str(everyone),
-                "position": 0,
-                "color": 0,
-                "hoist": False,
-                "managed": False,
-                "mentionable": False,
-                "flags": 0,
-            }
-        ],
-        "channels": [
-            {
-                "id": str(CHANNEL_ID),
-                "type": 0,
-                "name": "tickets",
-                "position": 0,
-                "permission_overwrites": [],
-                "nsfw": False,
-            }
-        ],
-        "threads": [],
-        "members": [],
-        "emojis": [],
-        "stickers": [],
-        "features": [],
-        "member_count": 2,
-        "large": False,
-        "unavailable": False,
-    }
-    return bot._connection._add_guild_from_data(data)  # type: ignore[arg-type]
-
-
-def interaction_payload(command: str, options: dict[str, str], *, member_id: int = STAFF_MEMBER_ID) -> dict[str, Any]:
-    """An INTERACTION_CREATE for a slash command with string options, from ``member_id`` in the guild."""
-    return {
-        "id": str(next(_ids)),
-        "application_id": str(APPLICATION_ID),
-        "type": 2,
-        "token": f"interaction-token-{next(_ids)}",
-        "version": 1,
-        "guild_id": str(GUILD_ID),
-        "channel_id": str(CHANNEL_ID),
-        "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "tickets", "position": 0},
-        "member": {
-            "user": {
-                "id": str(member_id),
-                "username": "staffer",
-                "discriminator": "0",
-                "global_name": None,
-                "avatar": None,
-            },
-            "roles": [],
-            "joined_at": "2024-01-01T00:00:00+00:00",
-            "deaf": False,
-            "mute": False,
-            "flags": 0,
-            "permissions": str(discord.Permissions.none().value),
-        },
-        "app_permissions": str(discord.Permissions.all().value),
-        "locale": "en-US",
-        "guild_locale": "en-US",
-        "entitlements": [],
-        "attachment_size_limit": 10 * 1024 * 1024,
-        "authorizing_integration_owners": {"0": str(GUILD_ID)},
-        "context": 0,
-        "data": {
-            "id": str(next(_ids)),
-            "name": command,
-            "type": 1,
-            "options": [{"name": k, "type": 3, "value": v} for k, v in options.items()],
-        },
-    }
+def add_guild(bot: TicketBot, guild_create: dict[str, Any]) -> discord.Guild:
+    """Hand the bot a guild as GUILD_CREATE does (``guild_create``: ``FakeDiscord.guild_create_payload``)."""
+    return bot._connection._add_guild_from_data(guild_create)  # type: ignore[arg-type]

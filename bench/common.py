@@ -1,77 +1,34 @@
 """Shared plumbing for the benchmarks: servers in their own threads, the bot built like ``__main__`` does,
 statistics, machine facts and result files.
 
-Every server (the fake Series from ``fakes/series.py`` and the small fake Discord in
-``bench/fake_discord.py``) runs in its **own thread with its own event loop**, so the bot's event loop and the
-servers' loops do not queue behind each other: the fake Series stamps each request with its own
-``time.monotonic()`` when it arrives, the way a remote server would. State on a server (its tickets) is only
-ever touched on that server's loop, through :meth:`ServerThread.call`.
+Every server (the fake Series from ``fakes/series.py`` and the fake Discord from ``fakes/discord.py``, the same
+one the end-to-end tests use) runs in its **own thread with its own event loop** (``fakes.threads.ServerThread``,
+re-exported here), so the bot's event loop and the servers' loops do not queue behind each other: the fake Series
+stamps each request with its own ``time.monotonic()`` and the fake Discord with ``time.perf_counter()`` when it
+arrives, the way a remote server would. State on a server (its tickets, its messages) is only ever touched on that
+server's loop, through :meth:`ServerThread.call`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import math
 import os
 import platform
 import statistics
-import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from concurrent.futures import Future
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+from fakes.threads import ServerThread as ServerThread  # re-exported: the benchmarks take it from here
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 API_KEY = "bench-key"
 RATE = 25
-
-T = TypeVar("T")
-
-
-# -- threads ---------------------------------------------------------------------------------------------------
-
-
-class ServerThread:
-    """An asyncio loop in a daemon thread. Start servers on it and run callables on it from anywhere."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-    def run_sync(self, coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
-        """Run a coroutine on the server loop and block until it finishes (setup and teardown only)."""
-        return self.submit(coro).result(timeout)
-
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call ``fn`` on the server loop (where the server's state lives) and await its result."""
-
-        async def wrapper() -> T:
-            return fn(*args, **kwargs)
-
-        return await asyncio.wrap_future(self.submit(wrapper()))
-
-    def call_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        async def wrapper() -> T:
-            return fn(*args, **kwargs)
-
-        return self.run_sync(wrapper())
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
 
 
 # -- statistics ------------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ Latency method (real time, real sockets on 127.0.0.1):
   ``tasks.loop`` polls on its own schedule; nothing calls ``poll_once`` by hand.
 - After the first poll has posted the existing cards, tickets are created on the fake at random moments
   (uniform over each poll interval, so they land at every phase of the loop). Latency = arrival of the card
-  (``POST /channels/{id}/messages`` with the ticket's embed) at the fake Discord - creation on the fake, both
-  ``time.perf_counter()``. Goal: at most the poll interval + 1 s.
+  (``POST /channels/{id}/messages`` with the ticket's embed) at the fake Discord (``fakes.discord``, on its own
+  thread and loop) - creation on the fake Series, both ``time.perf_counter()``. Goal: at most the poll interval
+  + 1 s.
 
 Poll-cost method (pure counts, the fake without a rate limit):
 
@@ -42,9 +43,8 @@ from bot.ratelimit import RateLimiter
 from bot.repositories import FeedRepo
 from fakes.series import FakeSeries
 
-from .botkit import CHANNEL_ID, GUILD_ID, add_guild, mark_ready, start_bot
+from .botkit import add_guild, card_posts, mark_ready, new_discord, seed_discord, start_bot
 from .common import API_KEY, RATE, SLOT_SECONDS, ServerThread, median, percentile, write_result
-from .fake_discord import FakeDiscord
 
 POLL_SECONDS = 5.0
 EFFECTIVE_RATE = RATE / SLOT_SECONDS  # our limiter: 25 per (1 s + its margin)
@@ -70,7 +70,8 @@ async def latency(*, tickets: int = 8, existing: int = 50, seed: int = 5) -> dic
     series_srv = ServerThread("fake-series")
     discord_srv = ServerThread("fake-discord")
     fake = FakeSeries(api_key=API_KEY, rate_limit=RATE)
-    discord_fake = FakeDiscord()
+    discord_fake = new_discord()
+    world = discord_srv.call_sync(seed_discord, discord_fake)
     tmp = tempfile.TemporaryDirectory(prefix="bench-feed-")
     series_srv.call_sync(_create, fake, existing)
     series_url = series_srv.run_sync(fake.start())
@@ -80,27 +81,36 @@ async def latency(*, tickets: int = 8, existing: int = 50, seed: int = 5) -> dic
     )
     rng = random.Random(seed)
     created: dict[str, float] = {}
+
+    async def cards() -> list[tuple[float, str]]:
+        return await discord_srv.call(card_posts, discord_fake, world.channel_id)
+
     try:
-        add_guild(rig.bot)
+        add_guild(rig.bot, await discord_srv.call(discord_fake.guild_create_payload, world.guild_id))
         feed_cog = rig.bot.get_cog("Feed")
         assert feed_cog is not None
-        await feed_cog.repo.set_route(guild_id=GUILD_ID, department="", channel_id=CHANNEL_ID, ping_role_id=None)  # type: ignore[attr-defined]
+        await feed_cog.repo.set_route(  # type: ignore[attr-defined]
+            guild_id=world.guild_id, department="", channel_id=world.channel_id, ping_role_id=None
+        )
         mark_ready(rig.bot)
+        # Checked every 0.1 s: the new tickets' schedule starts from here, so this sets their phase against the
+        # poll loop (the same cadence as ever, so runs stay comparable).
         deadline = time.monotonic() + 60
-        while len(discord_fake.cards) < existing and time.monotonic() < deadline:  # noqa: ASYNC110 (another thread)
+        while len(await cards()) < existing and time.monotonic() < deadline:  # noqa: ASYNC110 (the cadence matters)
             await asyncio.sleep(0.1)
-        initial_cards = len(discord_fake.cards)
+        initial_cards = len(await cards())
         for n in range(tickets):
             await asyncio.sleep(rng.uniform(0.2, POLL_SECONDS))
             tid, at = await series_srv.call(_create_one, fake, n)
             created[tid] = at
         deadline = time.monotonic() + POLL_SECONDS * 3
         while time.monotonic() < deadline:
-            posted = {title.split(" ", 1)[0] for _, _, title in discord_fake.cards}
+            posted = {title.split(" ", 1)[0] for _, title in await cards()}
             if all(tid in posted for tid in created):
                 break
             await asyncio.sleep(0.05)
         rate_limited = await series_srv.call(lambda: fake.rate_limited)
+        posts = await cards()
     finally:
         await rig.close()
         series_srv.run_sync(fake.close())
@@ -109,7 +119,7 @@ async def latency(*, tickets: int = 8, existing: int = 50, seed: int = 5) -> dic
         discord_srv.stop()
         tmp.cleanup()
     arrival: dict[str, float] = {}
-    for at, _, title in discord_fake.cards:
+    for at, title in posts:
         arrival.setdefault(title.split(" ", 1)[0], at)
     seconds = [arrival[tid] - at for tid, at in created.items() if tid in arrival]
     result = {

@@ -2,12 +2,12 @@
 database size per 10,000 tracked tickets.
 
 Method: the bot runs in a **child process** (``python -m bench.footprint child ...``) so its memory is its own;
-the fake Series and the fake Discord run in this (parent) process on 127.0.0.1. The child does what
-``bot/__main__.py``'s ``run`` does, in the same order: ``RateLimiter``, aiohttp session, ``SeriesClient``,
-``check_key``, ``Database.open`` (migrations), ``TicketBot``, then ``bot.login`` (which runs ``setup_hook``:
-every extension loads and the commands are synced). It does not open a gateway (there is none on 127.0.0.1):
-the guild is handed over as GUILD_CREATE would and READY is stood in by ``mark_ready``, whereupon the feed's poll
-loop starts.
+the fake Series and the fake Discord (``fakes.discord``, the end-to-end tests' fake) run in this (parent) process
+on 127.0.0.1. The child does what ``bot/__main__.py``'s ``run`` does, in the same order: ``RateLimiter``, aiohttp
+session, ``SeriesClient``, ``check_key``, ``Database.open`` (migrations), ``TicketBot``, then ``bot.login`` (which
+runs ``setup_hook``: every extension loads and the commands are synced). It does not open a gateway: the guild is
+handed over as GUILD_CREATE would deliver it (the fake Discord's own GUILD_CREATE payload, passed to the child in
+a file) and READY is stood in by ``mark_ready``, whereupon the feed's poll loop starts. The child imports no fake.
 
 - Start to ready: from the parent's ``Popen`` (so it includes the interpreter start and every import) to the
   moment the child is ready, both on the system-wide ``time.monotonic()``. Median of 3 starts. A real start adds
@@ -16,7 +16,9 @@ loop starts.
 - Idle RSS (VmRSS) 2 s after ready, against a fake Series with no tickets and no feed route.
 - Tracking 10,000: the fake Series holds 10,000 active tickets; neither it nor the child's ``RateLimiter`` limits
   the rate (the limiter is opened wide, as in the cog tests), so learning them takes seconds instead of the
-  ~7.7 minutes 11,000 requests take at 25/s; the limiter keeps no per-request state, so memory is unaffected.
+  ~7.7 minutes 11,000 requests take at 25/s. Opened wide, the limiter does remember the time of each of its last
+  100,000 requests (its sliding log is a deque of ``maxlen=rate``): about 32 bytes a request, ~0.35 MiB of the
+  tracking figure that the real limiter (25 entries) does not have (``python -m bench.memprobe`` shows it).
   A feed route points at #tickets, and the real Feed cog's own
   poll loop learns them all and posts a real card for each to the fake Discord (10,000 ``channel.send`` with the
   card's embed and buttons). When every card is recorded, RSS is read after ``gc.collect()``; then the database
@@ -56,10 +58,11 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
     from bot.ratelimit import RateLimiter
     from bot.repositories import FeedRepo
 
-    from .botkit import CHANNEL_ID, GUILD_ID, TOKEN, add_guild, mark_ready, point_discord_at
+    from .botkit import TOKEN, add_guild, mark_ready, point_discord_at
     from .common import API_KEY, rss_mb
 
     imported = time.monotonic()
+    guild_create = args.guild_create
     point_discord_at(args.discord)
     config = Config.from_env(
         {
@@ -72,7 +75,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
     )
     out: dict[str, Any] = {}
     # Tracking: the limiter is opened wide (as the cog tests do) so 11,000 requests take seconds, not 7 minutes;
-    # the limiter holds no per-request state, so this does not change the memory being measured.
+    # opened wide, its sliding log holds a timestamp per request (~0.35 MiB here; 25 entries at the real rate).
     limiter = RateLimiter(UNLIMITED if args.track else config.series_rate_limit)
     async with aiohttp.ClientSession() as session:
         db = await Database.open(config.database_path)
@@ -81,9 +84,11 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
             key = await bot.services.workspace.client.check_key()
             assert key.valid
             await bot.login(config.discord_token.reveal())
-            add_guild(bot)
+            add_guild(bot, guild_create)
             if args.track:
-                await FeedRepo(db).set_route(guild_id=GUILD_ID, department="", channel_id=CHANNEL_ID, ping_role_id=None)
+                await FeedRepo(db).set_route(
+                    guild_id=int(guild_create["id"]), department="", channel_id=args.channel, ping_role_id=None
+                )
             mark_ready(bot)
             out["imported_at"] = imported
             out["ready_at"] = time.monotonic()
@@ -93,7 +98,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
             if args.track:
                 repo = FeedRepo(db)
                 began = time.monotonic()
-                while await repo.card_count() < args.track or len(await repo.seen()) < args.track:
+                while await repo.card_count() < args.track or await repo.seen_count() < args.track:
                     if time.monotonic() - began > 600:
                         raise TimeoutError("the feed did not track every ticket in 10 minutes")
                     await asyncio.sleep(0.5)
@@ -102,7 +107,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
                 out["rss_tracking_mb"] = rss_mb()
                 out["ticket_cache"] = len(bot.services.workspace.tickets)
                 out["cards"] = await repo.card_count()
-                out["feed_tickets"] = len(await repo.seen())
+                out["feed_tickets"] = await repo.seen_count()
                 out["stored_views"] = len(getattr(bot._connection._view_store, "_synced_message_views", {}))
                 out["cached_messages"] = len(bot.cached_messages)
             await bot.close()
@@ -114,7 +119,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
 # -- the parent: servers, measurements ---------------------------------------------------------------------------
 
 
-def _spawn(series: str, discord_url: str, db: Path, *, track: int) -> dict[str, Any]:
+def _spawn(series: str, discord_url: str, guild: Path, channel_id: int, db: Path, *, track: int) -> dict[str, Any]:
     cmd = [
         sys.executable,
         "-m",
@@ -124,6 +129,10 @@ def _spawn(series: str, discord_url: str, db: Path, *, track: int) -> dict[str, 
         series,
         "--discord",
         discord_url,
+        "--guild",
+        str(guild),
+        "--channel",
+        str(channel_id),
         "--db",
         str(db),
     ]
@@ -202,23 +211,18 @@ def _real_start_once(discord_url: str, series_url: str, guild_id: int, db: Path)
     return out
 
 
-async def real_process(*, starts: int = 3) -> dict[str, Any] | None:
+async def real_process(*, starts: int = 3) -> dict[str, Any]:
     """Start-to-ready and idle RSS of the real ``python -m bot`` process (median of ``starts``)."""
-    try:
-        from fakes.discord import FakeDiscord as WireDiscord
-    except ImportError:  # the end-to-end fake is not there: the in-process figures stand alone
-        return None
     from fakes.series import FakeSeries
 
-    from .botkit import TOKEN
+    from .botkit import new_discord, seed_discord
     from .common import API_KEY, RATE, ServerThread, median
 
     series_srv = ServerThread("fake-series")
     discord_srv = ServerThread("wire-discord")
     fake = FakeSeries(api_key=API_KEY, rate_limit=RATE)
-    wire = WireDiscord(token=TOKEN)
-    guild = discord_srv.call_sync(wire.add_guild, "Staff HQ")
-    discord_srv.call_sync(wire.add_channel, guild["id"], "tickets")
+    wire = new_discord()
+    world = discord_srv.call_sync(seed_discord, wire)
     tmp = tempfile.TemporaryDirectory(prefix="bench-real-start-")
     runs = []
     try:
@@ -227,9 +231,7 @@ async def real_process(*, starts: int = 3) -> dict[str, Any] | None:
         loop = asyncio.get_running_loop()
         for n in range(starts):
             db = Path(tmp.name) / f"real{n}" / "bot.db"
-            runs.append(
-                await loop.run_in_executor(None, _real_start_once, discord_url, series_url, int(guild["id"]), db)
-            )
+            runs.append(await loop.run_in_executor(None, _real_start_once, discord_url, series_url, world.guild_id, db))
     finally:
         series_srv.run_sync(fake.close())
         discord_srv.run_sync(wire.close())
@@ -252,16 +254,21 @@ def _db_size(path: Path) -> int:
 async def run(*, starts: int = 3, tracked: int = TRACKED) -> dict[str, Any]:
     from fakes.series import FakeSeries
 
+    from .botkit import card_posts, new_discord, seed_discord
     from .common import API_KEY, ServerThread, median
-    from .fake_discord import FakeDiscord
     from .feed import _create
 
     series_srv = ServerThread("fake-series")
     discord_srv = ServerThread("fake-discord")
     empty = FakeSeries(api_key=API_KEY, rate_limit=None)
     full = FakeSeries(api_key=API_KEY, rate_limit=None)
-    discord_fake = FakeDiscord()
+    discord_fake = new_discord()
+    world = discord_srv.call_sync(seed_discord, discord_fake)
     tmp = tempfile.TemporaryDirectory(prefix="bench-footprint-")
+    guild = Path(tmp.name) / "guild_create.json"
+    guild.write_text(
+        json.dumps(discord_srv.call_sync(discord_fake.guild_create_payload, world.guild_id)), encoding="utf-8"
+    )
     try:
         series_srv.call_sync(_create, full, tracked)
         empty_url = series_srv.run_sync(empty.start())
@@ -272,14 +279,19 @@ async def run(*, starts: int = 3, tracked: int = TRACKED) -> dict[str, Any]:
         for n in range(starts):
             idle.append(
                 await loop.run_in_executor(
-                    None, lambda n=n: _spawn(empty_url, discord_url, Path(tmp.name) / f"idle{n}.db", track=0)
+                    None,
+                    lambda n=n: _spawn(
+                        empty_url, discord_url, guild, world.channel_id, Path(tmp.name) / f"idle{n}.db", track=0
+                    ),
                 )
             )
         db_path = Path(tmp.name) / "tracking.db"
-        tracking = await loop.run_in_executor(None, lambda: _spawn(full_url, discord_url, db_path, track=tracked))
+        tracking = await loop.run_in_executor(
+            None, lambda: _spawn(full_url, discord_url, guild, world.channel_id, db_path, track=tracked)
+        )
         db_bytes = _db_size(db_path)
         empty_db_bytes = _db_size(Path(tmp.name) / "idle0.db")
-        cards_posted = len(discord_fake.cards)
+        cards_posted = len(await discord_srv.call(card_posts, discord_fake, world.channel_id))
     finally:
         series_srv.run_sync(empty.close())
         series_srv.run_sync(full.close())
@@ -309,12 +321,11 @@ async def run(*, starts: int = 3, tracked: int = TRACKED) -> dict[str, Any]:
     }
     real = await real_process(starts=starts)
     result["real_process"] = real
-    if real is not None:
-        print(
-            f"  python -m bot (wire-level fake Discord with gateway): ready after {real['ready_s']:.2f} s, "
-            f"RSS idle {real['rss_idle_mb']:.1f} MiB",
-            flush=True,
-        )
+    print(
+        f"  python -m bot (wire-level fake Discord with gateway): ready after {real['ready_s']:.2f} s, "
+        f"RSS idle {real['rss_idle_mb']:.1f} MiB",
+        flush=True,
+    )
     print(
         f"  footprint: start to ready {result['start_to_ready_s']:.2f} s, RSS idle {result['rss_idle_mb']:.1f} MiB, "
         f"tracking {tracked:,} {result['rss_tracking_mb']:.1f} MiB, DB {db_bytes / 1024 / 1024:.2f} MiB",
@@ -329,6 +340,8 @@ def main(argv: list[str] | None = None) -> None:
     child = sub.add_parser("child")
     child.add_argument("--series", required=True)
     child.add_argument("--discord", required=True)
+    child.add_argument("--guild", required=True, help="a JSON file with the guild's GUILD_CREATE payload")
+    child.add_argument("--channel", required=True, type=int, help="the #tickets channel id (the feed route)")
     child.add_argument("--db", required=True)
     child.add_argument("--track", type=int, default=0)
     parser.add_argument("--tracked", type=int, default=TRACKED)
@@ -337,6 +350,7 @@ def main(argv: list[str] | None = None) -> None:
         import logging
 
         logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+        args.guild_create = json.loads(Path(args.guild).read_text(encoding="utf-8"))
         print(json.dumps(asyncio.run(_child(args))), flush=True)
         return
     from .common import write_result

@@ -82,3 +82,67 @@ def poll_cost_png(data: dict[str, Any], path: Path = RESULTS / "poll_cost.png") 
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+GROWTH_GROUPS = (
+    (
+        "tickets: feed_tickets, cards, mirrored_messages, feed_pings",
+        ("feed_tickets", "cards", "mirrored_messages", "feed_pings"),
+        "tab:blue",
+    ),
+    ("replies (texts)", ("replies",), "tab:orange"),
+    ("audit (kept a year)", ("audit",), "tab:red"),
+)
+
+
+def growth_png(data: dict[str, Any], path: Path = RESULTS / "growth.png") -> Path:
+    years = data["years"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    mib = 1024 * 1024
+    top = max(t["page_count"] * t["page_size"] for y in years.values() for t in y["timeline"]) / mib
+    for ax, (name, title) in zip(
+        axes,
+        (
+            ("retention", f"DATA_RETENTION_DAYS={years['retention']['retention_days']} (pruned hourly)"),
+            ("no_retention", "no retention (counterfactual)"),
+        ),
+        strict=True,
+    ):
+        timeline = years[name]["timeline"]
+        days = [t["day"] for t in timeline]
+        stacks, labels, colours = [], [], []
+        for label, tables, colour in GROWTH_GROUPS:
+            stacks.append([sum(t["bytes_by_table"].get(x, 0) for x in tables) / mib for t in timeline])
+            labels.append(label)
+            colours.append(colour)
+        stacks.append(
+            [(t["page_count"] * t["page_size"]) / mib - sum(s[i] for s in stacks) for i, t in enumerate(timeline)]
+        )
+        labels.append("everything else (schema, small tables, free pages)")
+        colours.append("0.75")
+        ax.stackplot(days, stacks, labels=labels, colors=colours, alpha=0.85)
+        if name == "retention":
+            ax.axvline(years[name]["retention_days"], color="black", linestyle="--", linewidth=1)
+            ax.annotate(
+                "first tickets pruned",
+                (years[name]["retention_days"], top * 0.92),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontsize=8,
+            )
+        final = timeline[-1]["page_count"] * timeline[-1]["page_size"] / mib
+        ax.set_title(f"{title}: {final:.1f} MiB at day {timeline[-1]['day']:.0f}", fontsize=9, loc="left")
+        ax.set_xlabel("simulated day")
+        ax.set_xlim(0, max(days))
+        ax.set_ylim(0, top * 1.05)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("database size (MiB)")
+    axes[0].legend(loc="upper right", fontsize=7)
+    fig.suptitle(
+        f"The database while {data['tickets']:,} tickets pass through over {data['days']} simulated days",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

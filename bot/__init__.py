@@ -1,3 +1,3 @@
 """Ticket Bridge: Series support tickets, handled from Discord."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

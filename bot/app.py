@@ -16,11 +16,30 @@ from .cache import ConfigCache, ThreadIndex, TicketCache
 from .config import Config
 from .database import Database
 from .desk import Desk
+from .events import EventRecorder
+from .identity import Identity
+from .names import Names
 from .poller import Poller
 from .ratelimit import RateLimiter
-from .repositories import AuditRepo, FeedRepo, MetaRepo, ReplyRepo, StaffLinkRepo
+from .repositories import (
+    AuditRepo,
+    DigestRepo,
+    EventRepo,
+    FeedRepo,
+    MetaRepo,
+    ReminderRepo,
+    ReplyRepo,
+    RetentionRepo,
+    RobloxUserRepo,
+    SnippetRepo,
+    StaffLinkRepo,
+)
+from .retention import Retention
+from .roblox import RobloxClient, RobloxDirectory
 from .service import StaffActions
+from .snippets import SnippetBook
 from .tasks import Background
+from .verification import VerificationProvider, configured_providers
 
 __all__ = ("Services", "Workspace", "build_services")
 
@@ -52,6 +71,15 @@ class Services:
     actions: StaffActions
     desk: Desk
     background: Background
+    retention: Retention
+    roblox: RobloxDirectory
+    names: Names
+    verification: tuple[VerificationProvider, ...]
+    identity: Identity
+    events: EventRecorder
+    snippets: SnippetBook
+    reminders: ReminderRepo
+    digests: DigestRepo
 
 
 def build_workspace(
@@ -77,13 +105,33 @@ def build_workspace(
 
 
 def build_services(
-    settings: Config, *, session: aiohttp.ClientSession, db: Database, limiter: RateLimiter | None = None
+    settings: Config,
+    *,
+    session: aiohttp.ClientSession,
+    db: Database,
+    limiter: RateLimiter | None = None,
+    roblox_limiter: RateLimiter | None = None,
 ) -> Services:
-    """Every service the bot runs on. Does no I/O, so a test can build one offline."""
+    """Every service the bot runs on. Does no I/O, so a test can build one offline.
+
+    ``limiter`` is the Series one (shared per key); ``roblox_limiter`` Roblox's own (never the Series one).
+    """
     feed = FeedRepo(db)
     workspace = build_workspace(settings, session=session, feed=feed, limiter=limiter)
     links, replies, audit = StaffLinkRepo(db), ReplyRepo(db), AuditRepo(db)
     actions = StaffActions(api=workspace.client, links=links, replies=replies, audit=audit, config=workspace.config)
+    threads = ThreadIndex()
+    roblox = RobloxDirectory(RobloxClient.from_config(session, settings, limiter=roblox_limiter), RobloxUserRepo(db))
+    providers = tuple(configured_providers(session, settings))
+    identity = Identity(
+        links=links,
+        audit=audit,
+        roblox=roblox,
+        providers=providers,
+        config=workspace.config,
+        self_link=settings.self_link,
+    )
+    snippets = SnippetBook(repo=SnippetRepo(db), audit=audit, roblox=roblox)
     return Services(
         settings=settings,
         db=db,
@@ -93,8 +141,17 @@ def build_services(
         audit=audit,
         meta=MetaRepo(db),
         feed=feed,
-        threads=ThreadIndex(),
+        threads=threads,
         actions=actions,
-        desk=Desk(actions=actions),
+        desk=Desk(actions=actions, tickets=workspace.tickets, snippets=snippets),
         background=Background(),
+        retention=Retention(repo=RetentionRepo(db), threads=threads, days=settings.data_retention_days),
+        roblox=roblox,
+        names=Names(links=links, roblox=roblox),
+        verification=providers,
+        identity=identity,
+        events=EventRecorder(repo=EventRepo(db)),
+        snippets=snippets,
+        reminders=ReminderRepo(db),
+        digests=DigestRepo(db),
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 
 import discord
 from discord.ext import commands
 
 from .app import Services
+from .health import GATEWAY_KEY, gateway_state
 from .tree import BotTree
 
 __all__ = ("EXTENSIONS", "TicketBot")
@@ -17,13 +19,25 @@ __all__ = ("EXTENSIONS", "TicketBot")
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
-EXTENSIONS: tuple[str, ...] = ("cogs.staff", "cogs.tickets", "cogs.feed")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.staff",
+    "cogs.tickets",
+    "cogs.feed",
+    "cogs.snippets",
+    "cogs.stats",
+    "cogs.maintenance",
+    "cogs.help",
+)
 
 
 class TicketBot(commands.Bot):
     def __init__(
         self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS, force_sync: bool = False
     ) -> None:
+        # The bot never joins voice: discord.py's start-up warnings about voice libraries (PyNaCl, davey) would
+        # only worry whoever reads the log.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         # Slash commands only: no privileged intents (docs/discord-limits.md#privileged-intents).
         intents.message_content = False
@@ -32,6 +46,8 @@ class TicketBot(commands.Bot):
             intents=intents,
             tree_cls=BotTree,
             help_command=None,
+            # No message cache: the bot fetches what it edits, and 1,000 cached cards cost megabytes for nothing.
+            max_messages=None,
             # Player text must never ping anyone; a ping is opted into per message
             # (docs/discord-limits.md#allowed-mentions).
             allowed_mentions=discord.AllowedMentions.none(),
@@ -78,6 +94,20 @@ class TicketBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Ready as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        await self._record_gateway(connected=True)
+
+    async def on_resumed(self) -> None:
+        await self._record_gateway(connected=True)
+
+    async def on_disconnect(self) -> None:
+        await self._record_gateway(connected=False)
+
+    async def _record_gateway(self, *, connected: bool) -> None:
+        """For ``--health`` (``bot.health``): whether this copy has Discord, and since when."""
+        try:
+            await self.services.meta.set(GATEWAY_KEY, gateway_state(connected, time.time()))
+        except Exception:  # noqa: BLE001 - a busy or closing database must not break the gateway events
+            log.debug("Could not record the gateway state", exc_info=True)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         """Every server the bot is in, at each start (discord.py dispatches this for each one)."""

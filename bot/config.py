@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ("Config", "ConfigError", "Secret")
+__all__ = ("Config", "ConfigError", "Secret", "database_path_problem")
 
 DEFAULT_API_URL = "https://api.series.hr"
 DEFAULT_ROBLOX_USERS_URL = "https://users.roblox.com"
@@ -65,6 +66,34 @@ class ConfigError(Exception):
         return f"Ticket Bridge cannot start; fix these settings (see .env.example):\n{lines}"
 
 
+def database_path_problem(path: Path) -> str | None:
+    """What stops the bot from keeping its database at ``path``, found without creating anything (None: fine).
+
+    Checked with the other settings, so a bad ``DATABASE_PATH`` is reported in the same message, before any
+    network call.
+    """
+    if str(path) == ":memory:":
+        return None
+    try:
+        if path.exists() and not path.is_file():
+            example = str(path / "bot.db")
+            return f"DATABASE_PATH {str(path)!r} is a folder, not a file; name a file inside it, e.g. {example!r}."
+        folder = path.parent if str(path.parent) else Path(".")
+        existing = folder
+        while not existing.exists():
+            if existing.parent == existing:
+                break
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"DATABASE_PATH {str(path)!r} can't be created: {str(existing)!r} is a file, not a folder."
+        writable = os.access(path if path.exists() else existing, os.W_OK)
+    except OSError as exc:
+        return f"DATABASE_PATH {str(path)!r} can't be used ({exc.strerror})."
+    if not writable:
+        return f"DATABASE_PATH {str(path)!r} is not writable by this user; choose a folder the bot may write to."
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Deployment settings. Per-guild settings (links, feed routes) live in the database."""
@@ -77,6 +106,7 @@ class Config:
     series_timeout: float = 10.0
     discord_guild_id: int | None = None
     feed_poll_seconds: float = 15.0
+    data_retention_days: int = 90
     log_level: str = "INFO"
     roblox_users_url: str = DEFAULT_ROBLOX_USERS_URL
     roblox_thumbnails_url: str = DEFAULT_ROBLOX_THUMBNAILS_URL
@@ -149,6 +179,8 @@ class Config:
         url = url.rstrip("/")
 
         database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
+        if (problem := database_path_problem(database_path)) is not None:
+            problems.append(problem)
 
         rate = number(
             "SERIES_RATE_LIMIT", 25, kind=int, low=1, high=25, what="a whole number of requests per second from 1 to 25"
@@ -156,6 +188,9 @@ class Config:
         timeout = number("SERIES_TIMEOUT", 10.0, kind=float, low=1, high=120, what="a number of seconds from 1 to 120")
         poll = number(
             "FEED_POLL_SECONDS", 15.0, kind=float, low=5, high=3600, what="a number of seconds from 5 to 3600"
+        )
+        retention = number(
+            "DATA_RETENTION_DAYS", 90, kind=int, low=1, high=3650, what="a whole number of days from 1 to 3650"
         )
 
         guild_id: int | None = None
@@ -190,6 +225,7 @@ class Config:
             series_timeout=timeout,
             discord_guild_id=guild_id,
             feed_poll_seconds=poll,
+            data_retention_days=int(retention),
             log_level=level,
             roblox_users_url=roblox_users_url,
             roblox_thumbnails_url=roblox_thumbnails_url,

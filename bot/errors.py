@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from .api import SeriesError, SeriesMessage, SeriesRateLimited, SeriesUnauthorized, SeriesUnavailable
+from .models import Ticket
 
 __all__ = (
     "Answer",
@@ -71,8 +72,10 @@ class ReplyNotSent(UserFacingError):
         text: str,
         maybe_delivered: bool = False,
         claimed_by_other: str | None = None,
+        ticket: Ticket | None = None,
     ) -> None:
         super().__init__(getattr(cause, "message", str(cause)), text=text)
+        self.ticket = ticket
         self.cause = cause
         self.reply_id = reply_id
         self.ticket_id = ticket_id
@@ -84,7 +87,7 @@ class ReplyNotSent(UserFacingError):
 class Offer:
     """A follow-up action offered under an answer: ``action`` on the saved reply ``reply_id``."""
 
-    action: str  # "check", "claimsend" or "edit" (bot.ui.OFFER_LABELS)
+    action: str  # "check", "retry", "claimsend" or "edit" (bot.ui.OFFER_LABELS)
     reply_id: int
 
 
@@ -170,31 +173,60 @@ def user_message(exc: BaseException) -> str:
     return ""
 
 
+# A failed reply in plain words: what happened and what to do, before Series' own sentence (docs/series-api.md).
+_PLAIN_REFUSALS: dict[str, str] = {
+    SeriesMessage.CLAIM_REQUIRED: "Nobody has claimed it yet. Press **Claim and send** and it goes out as you.",
+    SeriesMessage.GAME_REPORT: "It's a game report, and Series takes no replies to those.",
+    SeriesMessage.TICKET_NOT_FOUND: "Series can't find that ticket.",
+    SeriesMessage.PREMIUM_REQUIRED: "The Series workspace's plan doesn't include tickets right now. Ask its owner.",
+    SeriesMessage.MODULE_DISABLED: "Tickets are switched off in the Series workspace. Ask a Series admin.",
+    SeriesMessage.ALREADY_CLAIMED: "Someone else claimed it first.",
+}
+
+
+def _named(exc: ReplyNotSent) -> str:
+    if exc.ticket is not None:
+        from .render import ticket_label  # render imports models only; imported here to keep errors light
+
+        return ticket_label(exc.ticket)
+    from .render import short_ref
+
+    return f"`{short_ref(exc.ticket_id)}`"
+
+
 def _reply_not_sent(exc: ReplyNotSent) -> str:
-    ticket = f"`{exc.ticket_id}`"
+    ticket = _named(exc)
+    cause = exc.cause
+    said = f"\n-# Series said: “{cause.message}”" if isinstance(cause, SeriesError) and cause.status else ""
     if exc.maybe_delivered:
-        reason = exc.cause.message if isinstance(exc.cause, SeriesError) else "Something went wrong."
+        reason = cause.message if isinstance(cause, SeriesError) else "The answer was lost."
         return (
-            f"⚠️ **Your reply to {ticket} may or may not have been delivered.** {reason}\n"
-            "The bot won't send it again by itself, so the player can't get it twice. Press **Check and send**: "
-            "it looks for your reply on the ticket and sends it only if it isn't there."
+            f"⚠️ Your reply to {ticket} **may or may not have arrived.** {reason}\n"
+            "It won't be sent again by itself, so the player can't get it twice. **Check and send** looks for it "
+            "on the ticket first and sends it only if it isn't there."
         )
     if exc.claimed_by_other:
         return (
-            f"❌ **Your reply to {ticket} was not sent.** Series said: “{exc.message}”\n"
-            f"It is claimed by **{exc.claimed_by_other[:100]}**. "
-            "Ask them to unclaim it (or to answer), then send again."
+            f"❌ Your reply to {ticket} **wasn't sent.** **{exc.claimed_by_other[:100]}** holds this ticket, so "
+            "Series takes replies only from them. Ask them to unclaim it (or to answer), then **Edit and send**." + said
         )
-    return f"❌ **Your reply to {ticket} was not sent.** {user_message(exc.cause)}"
+    if isinstance(cause, SeriesUnavailable | SeriesRateLimited):
+        return f"❌ Your reply to {ticket} **wasn't sent.** {cause.message} Nothing arrived; press **Try again**."
+    if isinstance(cause, SeriesError) and cause.message in _PLAIN_REFUSALS:
+        return f"❌ Your reply to {ticket} **wasn't sent.** {_PLAIN_REFUSALS[cause.message]}{said}"
+    return f"❌ Your reply to {ticket} **wasn't sent.** {user_message(cause)}"
 
 
 def _offers(exc: ReplyNotSent) -> tuple[Offer, ...]:
-    """Only the follow-ups that can work: Check and send when it may have arrived (never a blind resend),
-    Claim and send when nobody holds the ticket, Edit and send when a resend could succeed at all."""
+    """Only the follow-ups that can work: Check and send when it may have arrived (never a blind resend), Try again
+    when Series wasn't reached, Claim and send when nobody holds the ticket, Edit and send when a resend could
+    succeed at all."""
     if exc.maybe_delivered:
         return (Offer("check", exc.reply_id),)
-    offers = []
     cause = exc.cause
+    if isinstance(cause, SeriesUnavailable | SeriesRateLimited):
+        return (Offer("retry", exc.reply_id), Offer("edit", exc.reply_id))
+    offers = []
     if isinstance(cause, SeriesError) and cause.message == SeriesMessage.CLAIM_REQUIRED and not exc.claimed_by_other:
         offers.append(Offer("claimsend", exc.reply_id))
     final = isinstance(cause, UserFacingError) or (isinstance(cause, SeriesError) and cause.message in _FINAL_REFUSALS)

@@ -5,6 +5,7 @@ Methods are keyword-only, always use ``?`` parameters, and return dataclasses or
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,16 +18,26 @@ __all__ = (
     "AuditEntry",
     "AuditRepo",
     "Card",
+    "Digest",
+    "DigestRepo",
+    "EventRepo",
+    "EventRow",
     "FeedRepo",
     "MetaRepo",
+    "Pruned",
     "Reply",
     "ReplyRepo",
+    "RetentionRepo",
     "RobloxUserRecord",
     "RobloxUserRepo",
     "Route",
+    "ReminderRepo",
     "SeenTicket",
+    "Snippet",
+    "SnippetRepo",
     "StaffLink",
     "StaffLinkRepo",
+    "TicketState",
     "utcnow",
 )
 
@@ -34,6 +45,12 @@ __all__ = (
 def _fields(row: aiosqlite.Row) -> dict[str, Any]:
     """A row as keyword arguments for its dataclass."""
     return {key: row[key] for key in row.keys()}  # noqa: SIM118 - a Row is not a mapping
+
+
+def _route(row: aiosqlite.Row) -> Route:
+    fields = _fields(row)
+    fields["backfill"] = bool(fields["backfill"])
+    return Route(**fields)
 
 
 def utcnow() -> str:
@@ -179,6 +196,10 @@ class ReplyRepo:
         taken["state"] = "sending"
         return Reply(**taken), previous
 
+    async def set_staff(self, reply_id: int, roblox_user_id: int) -> None:
+        """The author was relinked: the reply now goes as their current Roblox id."""
+        await self.db.execute("UPDATE replies SET roblox_user_id = ? WHERE id = ?", (roblox_user_id, reply_id))
+
     async def set_ticket(self, reply_id: int, ticket_id: str) -> None:
         """Record the canonical TicketId once known (a reply may be addressed by the 24-hex id)."""
         await self.db.execute("UPDATE replies SET ticket_id = ? WHERE id = ?", (ticket_id, reply_id))
@@ -225,6 +246,10 @@ class Route:
     channel_id: int
     ping_role_id: int | None
     problem: str | None
+    primed_at: str | None = None  # when the first poll with this route ran (moving it keeps it; see 0007)
+    backfill: bool = True  # post the tickets that were open before the route was set (0010)
+    remind_unclaimed: float = 0.0  # minutes; 0 is off (0011)
+    remind_waiting: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,9 +265,11 @@ class Card:
 @dataclass(frozen=True, slots=True)
 class SeenTicket:
     ticket_id: str
-    updated_at: str
+    updated_at: str  # "" until the feed has handled it
     status: str
     department: str
+    first_seen_at: str | None = None  # when the poller first listed it (the bot's clock)
+    handled_at: str | None = None  # when the feed last handled it (the bot's clock)
 
 
 class FeedRepo:
@@ -276,7 +303,22 @@ class FeedRepo:
         row = await self.db.fetchone(
             "SELECT * FROM feed_routes WHERE guild_id = ? AND department = ?", (guild_id, department)
         )
-        return Route(**_fields(row)) if row else None
+        return _route(row) if row else None
+
+    async def set_backfill(self, *, guild_id: int, department: str, backfill: bool) -> None:
+        """Whether the route posts the tickets that were already open when it was set, or only new ones."""
+        await self.db.execute(
+            "UPDATE feed_routes SET backfill = ? WHERE guild_id = ? AND department = ?",
+            (int(backfill), guild_id, department),
+        )
+
+    async def set_reminders(self, *, guild_id: int, department: str, unclaimed: float, waiting: float) -> bool:
+        """The route's reminder minutes (0: off); False if there is no such route."""
+        changed = await self.db.execute_count(
+            "UPDATE feed_routes SET remind_unclaimed = ?, remind_waiting = ? WHERE guild_id = ? AND department = ?",
+            (unclaimed, waiting, guild_id, department),
+        )
+        return changed == 1
 
     async def routes(self, *, guild_id: int | None = None) -> list[Route]:
         if guild_id is None:
@@ -285,7 +327,19 @@ class FeedRepo:
             rows = await self.db.fetchall(
                 "SELECT * FROM feed_routes WHERE guild_id = ? ORDER BY department", (guild_id,)
             )
-        return [Route(**_fields(r)) for r in rows]
+        return [_route(r) for r in rows]
+
+    async def prime_routes(self, *, guild_id: int | None = None, department: str | None = None) -> int:
+        """Mark routes (all, or one) whose tickets have all been listed since they were set: tickets first seen
+        after this are new to them."""
+        if guild_id is None or department is None:
+            return await self.db.execute_count(
+                "UPDATE feed_routes SET primed_at = ? WHERE primed_at IS NULL", (utcnow(),)
+            )
+        return await self.db.execute_count(
+            "UPDATE feed_routes SET primed_at = ? WHERE primed_at IS NULL AND guild_id = ? AND department = ?",
+            (utcnow(), guild_id, department),
+        )
 
     async def set_problem(self, *, guild_id: int, department: str, problem: str | None) -> None:
         await self.db.execute(
@@ -293,22 +347,63 @@ class FeedRepo:
         )
 
     # the poller's memory
-    async def seen(self) -> dict[str, SeenTicket]:
-        rows = await self.db.fetchall("SELECT * FROM feed_tickets")
-        return {r["ticket_id"]: SeenTicket(**_fields(r)) for r in rows}
+    async def unhandled(self, tickets: list[tuple[str, str]]) -> list[str]:
+        """Of these ``(ticket id, UpdatedAt)``, in their order, the ids not yet handled at that ``UpdatedAt``.
+
+        One query, the pairs passed as one JSON parameter; only the ids that need details come back, so a poll of
+        10,000 unchanged tickets builds no row objects at all."""
+        rows = await self.db.fetchall(
+            """
+            SELECT json_extract(j.value, '$[0]') FROM json_each(?) AS j
+            LEFT JOIN feed_tickets AS f ON f.ticket_id = json_extract(j.value, '$[0]')
+            WHERE f.updated_at IS NOT json_extract(j.value, '$[1]')
+            ORDER BY j.key
+            """,
+            (json.dumps(tickets),),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def active_unlisted(self, listed: list[str]) -> list[str]:
+        """Tickets last handled while open or in progress that are not in ``listed`` (uses the status index)."""
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id FROM feed_tickets
+            WHERE status IN ('open', 'in-progress') AND ticket_id NOT IN (SELECT value FROM json_each(?))
+            """,
+            (json.dumps(listed),),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def seen_count(self) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) FROM feed_tickets")
+        return int(row[0]) if row else 0
 
     async def seen_one(self, ticket_id: str) -> SeenTicket | None:
         row = await self.db.fetchone("SELECT * FROM feed_tickets WHERE ticket_id = ?", (ticket_id,))
         return SeenTicket(**_fields(row)) if row else None
 
-    async def mark_seen(self, *, ticket_id: str, updated_at: str, status: str, department: str) -> None:
+    async def note_listed(self, tickets: list[tuple[str, str, str]]) -> None:
+        """Remember when each (ticket id, status, department) was first listed; known tickets are left alone."""
         await self.db.execute(
             """
-            INSERT INTO feed_tickets (ticket_id, updated_at, status, department) VALUES (?, ?, ?, ?)
-            ON CONFLICT (ticket_id) DO UPDATE SET
-                updated_at = excluded.updated_at, status = excluded.status, department = excluded.department
+            INSERT OR IGNORE INTO feed_tickets (ticket_id, updated_at, status, department, first_seen_at)
+            SELECT json_extract(value, '$[0]'), '', json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?
+            FROM json_each(?)
             """,
-            (ticket_id, updated_at, status, department),
+            (utcnow(), json.dumps(tickets)),
+        )
+
+    async def mark_seen(self, *, ticket_id: str, updated_at: str, status: str, department: str) -> None:
+        now = utcnow()
+        await self.db.execute(
+            """
+            INSERT INTO feed_tickets (ticket_id, updated_at, status, department, first_seen_at, handled_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (ticket_id) DO UPDATE SET
+                updated_at = excluded.updated_at, status = excluded.status, department = excluded.department,
+                handled_at = excluded.handled_at
+            """,
+            (ticket_id, updated_at, status, department, now, now),
         )
 
     # cards
@@ -351,12 +446,34 @@ class FeedRepo:
         )
 
     async def thread_tickets(self) -> dict[int, str]:
-        rows = await self.db.fetchall("SELECT thread_id, ticket_id FROM cards WHERE thread_id IS NOT NULL")
+        """Thread id → ticket, for the threads of tickets not done yet (a done ticket's thread is archived; the
+        feed adds it back if the ticket is reopened). Not the whole history: it is kept in memory."""
+        rows = await self.db.fetchall(
+            """
+            SELECT c.thread_id, c.ticket_id FROM cards c LEFT JOIN feed_tickets f ON f.ticket_id = c.ticket_id
+            WHERE c.thread_id IS NOT NULL AND coalesce(f.status, '') NOT IN ('resolved', 'closed', 'gone')
+            """
+        )
         return {int(r[0]): str(r[1]) for r in rows}
 
     async def card_count(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) FROM cards")
         return int(row[0]) if row else 0
+
+    # pings
+    async def pinged(self, *, guild_id: int, ticket_id: str, department: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM feed_pings WHERE guild_id = ? AND ticket_id = ? AND department = ?",
+            (guild_id, ticket_id, department),
+        )
+        return row is not None
+
+    async def mark_pinged(self, *, guild_id: int, ticket_id: str, department: str) -> None:
+        """Record a ping before it is made: a crash then costs at most a ping, never a second one."""
+        await self.db.execute(
+            "INSERT OR IGNORE INTO feed_pings (guild_id, ticket_id, department, pinged_at) VALUES (?, ?, ?, ?)",
+            (guild_id, ticket_id, department, utcnow()),
+        )
 
     # mirrored messages
     async def mirrored(self, *, guild_id: int, ticket_id: str) -> dict[str, bool]:
@@ -493,3 +610,316 @@ class RobloxUserRepo:
             (limit,),
         )
         return [int(r[0]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    tickets: int = 0
+    replies: int = 0
+    audit: int = 0
+    roblox_users: int = 0
+    events: int = 0
+
+
+_PRUNE_TICKETS = (
+    "DELETE FROM cards WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM mirrored_messages WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM feed_pings WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM feed_tickets WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM ticket_state WHERE ticket_id IN (SELECT value FROM json_each(?))",
+    "DELETE FROM reminders_sent WHERE ticket_id IN (SELECT value FROM json_each(?))",
+)
+
+
+class RetentionRepo:
+    """Pruning what would otherwise grow for ever (``DATA_RETENTION_DAYS``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def prune(self, *, before: str, audit_before: str) -> tuple[Pruned, list[int]]:
+        """Delete the data of tickets done (resolved, closed or gone) and handled before ``before``, reply rows
+        settled before it, and audit entries older than ``audit_before``. Returns the counts and the thread ids
+        that no longer belong to any card."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                """
+                SELECT ticket_id FROM feed_tickets
+                WHERE status IN ('resolved', 'closed', 'gone') AND handled_at < ?
+                """,
+                (before,),
+            ) as cur:
+                done = json.dumps([row[0] for row in await cur.fetchall()])
+            async with conn.execute(
+                """
+                SELECT thread_id FROM cards
+                WHERE thread_id IS NOT NULL AND ticket_id IN (SELECT value FROM json_each(?))
+                """,
+                (done,),
+            ) as cur:
+                threads = [int(row[0]) for row in await cur.fetchall()]
+            for statement in _PRUNE_TICKETS:
+                await conn.execute(statement, (done,))
+            replies = await conn.execute(
+                "DELETE FROM replies WHERE state NOT IN ('pending', 'sending') AND updated_at < ?", (before,)
+            )
+            audit = await conn.execute("DELETE FROM audit WHERE created_at < ?", (audit_before,))
+            names = await conn.execute(
+                """
+                DELETE FROM roblox_users
+                WHERE coalesce(fetched_at, headshot_fetched_at, '') < ?
+                  AND id NOT IN (SELECT roblox_user_id FROM staff_links)
+                """,
+                (before,),
+            )
+            events = await conn.execute("DELETE FROM ticket_events WHERE at < ?", (before,))
+            counts = Pruned(len(json.loads(done)), replies.rowcount, audit.rowcount, names.rowcount, events.rowcount)
+        return counts, threads
+
+
+# -- what happened to tickets (bot/events.py) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    ticket_id: str
+    status: str
+    claimed_by: int | None
+    department: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    ticket_id: str
+    kind: str
+    at: str
+    actor: int | None
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFirsts:
+    """A ticket's first moments: when it was opened, first answered by staff, and who claimed it first."""
+
+    opened: str | None = None
+    first_reply: str | None = None
+    first_claimer: int | None = None
+    department: str = ""
+
+
+class EventRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def state(self, ticket_id: str) -> TicketState | None:
+        row = await self.db.fetchone("SELECT * FROM ticket_state WHERE ticket_id = ?", (ticket_id,))
+        return TicketState(**_fields(row)) if row else None
+
+    async def record(self, events: list[Any], state: TicketState) -> int:
+        """Store the events not stored yet and the ticket's state, together; returns how many were new."""
+        async with self.db.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(
+                """
+                INSERT OR IGNORE INTO ticket_events (ticket_id, key, kind, at, actor, department)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [(e.ticket_id, e.key, e.kind, e.at, e.actor, e.department) for e in events],
+            )
+            new = conn.total_changes - before
+            await conn.execute(
+                """
+                INSERT INTO ticket_state (ticket_id, status, claimed_by, department, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, claimed_by = excluded.claimed_by,
+                    department = excluded.department, updated_at = excluded.updated_at
+                """,
+                (state.ticket_id, state.status, state.claimed_by, state.department, state.updated_at),
+            )
+        return new
+
+    async def between(self, *, since: str, until: str) -> list[EventRow]:
+        """Every event in [since, until), oldest first."""
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, at, actor, department FROM ticket_events
+            WHERE at >= ? AND at < ? ORDER BY at, id
+            """,
+            (since, until),
+        )
+        return [EventRow(*row) for row in rows]
+
+    async def firsts(self, ticket_ids: list[str]) -> dict[str, TicketFirsts]:
+        """For each ticket: opened, first staff reply and first claimer, over everything recorded."""
+        if not ticket_ids:
+            return {}
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, MIN(at) AS at, actor, department FROM ticket_events
+            WHERE ticket_id IN (SELECT value FROM json_each(?)) AND kind IN ('opened', 'replied', 'claimed')
+            GROUP BY ticket_id, kind
+            """,
+            (json.dumps(ticket_ids),),
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for ticket_id, kind, at, actor, department in rows:
+            entry = found.setdefault(ticket_id, {})
+            if kind == "opened":
+                entry["opened"], entry["department"] = at, department
+            elif kind == "replied":
+                entry["first_reply"] = at
+            else:
+                entry["first_claimer"] = actor  # SQLite: the bare column comes from the MIN(at) row
+        return {ticket_id: TicketFirsts(**entry) for ticket_id, entry in found.items()}
+
+    async def last_messages(self, ticket_ids: list[str]) -> dict[str, tuple[str, str, str]]:
+        """For each ticket, its latest message event: (kind 'player' or 'replied', its key, its time)."""
+        if not ticket_ids:
+            return {}
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, key, MAX(at) AS at FROM ticket_events
+            WHERE ticket_id IN (SELECT value FROM json_each(?)) AND kind IN ('player', 'replied')
+            GROUP BY ticket_id
+            """,
+            (json.dumps(ticket_ids),),
+        )
+        return {ticket_id: (kind, key, at) for ticket_id, kind, key, at in rows}
+
+
+# -- snippets (bot/snippets.py) -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    guild_id: int
+    name: str
+    body: str
+    updated_by: int
+    updated_at: str
+
+
+class SnippetRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, *, guild_id: int, name: str, body: str, by: int) -> bool:
+        """False if the name is taken."""
+        changed = await self.db.execute_count(
+            """
+            INSERT OR IGNORE INTO snippets (guild_id, name, body, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
+            """,
+            (guild_id, name, body, by, utcnow()),
+        )
+        return changed == 1
+
+    async def edit(self, *, guild_id: int, name: str, body: str, by: int) -> str | None:
+        """The text it had, or None if there is no such snippet."""
+        async with (
+            self.db.transaction() as conn,
+            conn.execute("SELECT body FROM snippets WHERE guild_id = ? AND name = ?", (guild_id, name)) as cur,
+        ):
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            await conn.execute(
+                "UPDATE snippets SET body = ?, updated_by = ?, updated_at = ? WHERE guild_id = ? AND name = ?",
+                (body, by, utcnow(), guild_id, name),
+            )
+        return str(row[0])
+
+    async def remove(self, *, guild_id: int, name: str) -> str | None:
+        async with (
+            self.db.transaction() as conn,
+            conn.execute(
+                "DELETE FROM snippets WHERE guild_id = ? AND name = ? RETURNING body", (guild_id, name)
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def get(self, *, guild_id: int, name: str) -> Snippet | None:
+        row = await self.db.fetchone("SELECT * FROM snippets WHERE guild_id = ? AND name = ?", (guild_id, name))
+        return Snippet(**_fields(row)) if row else None
+
+    async def list(self, *, guild_id: int) -> list[Snippet]:
+        rows = await self.db.fetchall("SELECT * FROM snippets WHERE guild_id = ? ORDER BY name", (guild_id,))
+        return [Snippet(**_fields(r)) for r in rows]
+
+
+# -- reminders (bot/reminders.py) and the weekly digest -------------------------------------------------------------
+
+
+class ReminderRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(self, *, guild_id: int, ticket_id: str, kind: str, wait: str) -> bool:
+        """Record a reminder before it is posted; False if this wait already had one (never twice)."""
+        changed = await self.db.execute_count(
+            "INSERT OR IGNORE INTO reminders_sent (guild_id, ticket_id, kind, wait, sent_at) VALUES (?, ?, ?, ?, ?)",
+            (guild_id, ticket_id, kind, wait, utcnow()),
+        )
+        return changed == 1
+
+    async def sent(self, *, guild_id: int, ticket_ids: list[str]) -> set[tuple[str, str, str]]:
+        """(ticket, kind, wait) of the reminders already made for these tickets in this server."""
+        if not ticket_ids:
+            return set()
+        rows = await self.db.fetchall(
+            """
+            SELECT ticket_id, kind, wait FROM reminders_sent
+            WHERE guild_id = ? AND ticket_id IN (SELECT value FROM json_each(?))
+            """,
+            (guild_id, json.dumps(ticket_ids)),
+        )
+        return {(r[0], r[1], r[2]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    guild_id: int
+    channel_id: int
+    last_sent_at: str | None
+    set_by: int
+    problem: str | None = None
+
+
+class DigestRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def set(self, *, guild_id: int, channel_id: int, by: int, now: str) -> None:
+        """Post the weekly digest in ``channel_id``; the first one comes at the next weekly time after ``now``."""
+        await self.db.execute(
+            """
+            INSERT INTO digests (guild_id, channel_id, last_sent_at, set_by) VALUES (?, ?, ?, ?)
+            ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, set_by = excluded.set_by,
+                problem = NULL
+            """,
+            (guild_id, channel_id, now, by),
+        )
+
+    async def remove(self, *, guild_id: int) -> bool:
+        return await self.db.execute_count("DELETE FROM digests WHERE guild_id = ?", (guild_id,)) == 1
+
+    async def get(self, *, guild_id: int) -> Digest | None:
+        row = await self.db.fetchone("SELECT * FROM digests WHERE guild_id = ?", (guild_id,))
+        return Digest(**_fields(row)) if row else None
+
+    async def all(self) -> list[Digest]:
+        return [Digest(**_fields(r)) for r in await self.db.fetchall("SELECT * FROM digests ORDER BY guild_id")]
+
+    async def claim(self, *, guild_id: int, due: str, now: str) -> bool:
+        """Mark this week's digest as sent, before posting it; False if it already was (never twice)."""
+        changed = await self.db.execute_count(
+            """
+            UPDATE digests SET last_sent_at = ?
+            WHERE guild_id = ? AND (last_sent_at IS NULL OR last_sent_at < ?)
+            """,
+            (now, guild_id, due),
+        )
+        return changed == 1
+
+    async def set_problem(self, *, guild_id: int, problem: str | None) -> None:
+        await self.db.execute("UPDATE digests SET problem = ? WHERE guild_id = ?", (problem, guild_id))

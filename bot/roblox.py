@@ -226,9 +226,13 @@ class RobloxClient:
         return self._http.timeout
 
     @classmethod
-    def from_config(cls, session: aiohttp.ClientSession, config: Config) -> RobloxClient:
-        """The client as the bot runs it: the configured addresses and the default limiter and budget."""
-        return cls(session, users_url=config.roblox_users_url, thumbnails_url=config.roblox_thumbnails_url)
+    def from_config(
+        cls, session: aiohttp.ClientSession, config: Config, *, limiter: RateLimiter | None = None
+    ) -> RobloxClient:
+        """The client as the bot runs it: the configured addresses, the default budget and its own limiter."""
+        return cls(
+            session, users_url=config.roblox_users_url, thumbnails_url=config.roblox_thumbnails_url, limiter=limiter
+        )
 
     async def resolve(self, text: str, *, deadline: float | None = None, priority: int = INTERACTIVE) -> RobloxUser:
         """The user a username, profile link or id names (see :func:`parse_user_query`).

@@ -26,9 +26,9 @@ from .cache import ConfigCache
 from .errors import InvalidInput, NotAllowed, NotLinked, ReplyNotSent, UserFacingError
 from .models import Ticket, parse_time
 from .repositories import AuditEntry, AuditRepo, Reply, ReplyRepo, StaffLinkRepo
-from .validation import clean_message, clean_ticket_id
+from .validation import clean_message, clean_ticket_id, has_visible_text, listed_ticket_id
 
-__all__ = ("ReplySent", "StaffActions")
+__all__ = ("Done", "ReplySent", "StaffActions")
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +42,16 @@ class ReplySent:
     reply_id: int
     ticket_id: str
     text: str
+    api_message: str
+    ticket: Ticket | None = None  # as fetched before sending (None after a restart)
+    claimed: bool = False  # the reply claimed the ticket first
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """An action Series accepted: the ticket as it was just before, and Series' own sentence."""
+
+    ticket: Ticket
     api_message: str
 
 
@@ -98,6 +108,14 @@ class StaffActions:
             raise NotLinked()
         return link.roblox_user_id
 
+    async def is_linked(self, *, guild_id: int, member_id: int, within: float = 0.5) -> bool:
+        """Whether the member is linked staff, answered fast enough for autocomplete (False if the database is slow)."""
+        try:
+            link = await asyncio.wait_for(self.links.get(guild_id=guild_id, member_id=member_id), within)
+        except TimeoutError:
+            return False
+        return link is not None
+
     async def authorize(self, ticket_id: str, staff_id: int) -> Ticket:
         """Fetch the ticket and refuse if its department lists members and the caller isn't one of them."""
         ticket = await self.api.get_ticket(ticket_id)
@@ -113,12 +131,34 @@ class StaffActions:
     # -- replies -------------------------------------------------------------------------------------------------
 
     async def reply(
-        self, *, guild_id: int, channel_id: int | None, member_id: int, ticket_id: str, text: str
+        self,
+        *,
+        guild_id: int,
+        channel_id: int | None,
+        member_id: int,
+        ticket_id: str,
+        text: str,
+        typed: bool = True,
+        claim_first: bool = False,
+        authorized: Ticket | None = None,
     ) -> ReplySent:
-        """Validate, record in the outbox, authorize, then send. On failure :class:`ReplyNotSent` carries the text."""
-        ticket_id = clean_ticket_id(ticket_id)
-        text = clean_message(text)
-        staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
+        """Validate, record in the outbox, authorize, then send. On failure :class:`ReplyNotSent` carries the text,
+        and a refusal before it is saved (a mistyped id, no link) hands the text back too.
+
+        ``typed``: the id was typed by a person (strict pattern), not carried by one of our buttons or boxes.
+        ``claim_first``: claim the ticket for the caller first unless they hold it (the Reply box on an unclaimed
+        card says so). ``authorized``: the ticket, already fetched and authorized for this caller (a snippet needed
+        it to fill in its variables), so it isn't fetched twice.
+        """
+        raw = text
+        try:
+            ticket_id = _ticket(ticket_id, typed)
+            text = clean_message(text)
+            staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
+        except UserFacingError as exc:
+            if exc.text is None and has_visible_text(raw):
+                exc.text = raw.strip()
+            raise
         # Written before anything that can wait (the limiter, Series), so a restart can't lose it.
         reply_id = await self.replies.add(
             guild_id=guild_id,
@@ -130,15 +170,38 @@ class StaffActions:
         )
         reply = await self.replies.get(reply_id)
         assert reply is not None
+        ticket: Ticket | None = None
+        claimed = False
         try:
-            ticket = await self.authorize(ticket_id, staff_id)
+            ticket = authorized if authorized is not None else await self.authorize(ticket_id, staff_id)
+            if ticket.id and ticket.id != reply.ticket_id:  # addressed by the 24-hex id: the TicketId from here on
+                await self.replies.set_ticket(reply.id, ticket.id)
+                reply = dataclasses.replace(reply, ticket_id=ticket.id)
+            if claim_first and ticket.claimed_by != staff_id:
+                await self._claim_for(reply)
+                claimed = True
         except (SeriesError, UserFacingError) as exc:
             await self._settle(reply, "failed", getattr(exc, "message", str(exc)))
-            raise ReplyNotSent(exc, reply_id=reply.id, ticket_id=ticket_id, text=text) from exc
-        if ticket.id and ticket.id != reply.ticket_id:  # addressed by the 24-hex id: use the TicketId from here on
-            await self.replies.set_ticket(reply.id, ticket.id)
-            reply = dataclasses.replace(reply, ticket_id=ticket.id)
-        return await self.send(reply, ticket=ticket)
+            raise ReplyNotSent(
+                exc,
+                reply_id=reply.id,
+                ticket_id=reply.ticket_id,
+                text=text,
+                ticket=ticket,
+                claimed_by_other=_holder(ticket, staff_id),
+            ) from exc
+        sent = await self.send(reply, ticket=ticket)
+        return dataclasses.replace(sent, claimed=claimed)
+
+    async def _claim_for(self, reply: Reply) -> None:
+        await self._act(
+            reply.guild_id,
+            reply.member_id,
+            reply.roblox_user_id,
+            reply.ticket_id,
+            "claim",
+            lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id),
+        )
 
     async def send(self, reply: Reply, *, ticket: Ticket | None = None) -> ReplySent:
         """Send one outbox entry and record how it ended. ``ticket`` (if fetched) explains a claim refusal."""
@@ -154,17 +217,13 @@ class StaffActions:
                 ticket_id=reply.ticket_id,
                 text=reply.content,
                 maybe_delivered=exc.maybe_delivered,
+                ticket=ticket,
             ) from exc
         except SeriesError as exc:
             await self._settle(reply, "failed", exc.message)
-            holder = None
-            if ticket is not None and ticket.claimed_by and ticket.claimed_by != reply.roblox_user_id:
-                holder = ticket.claimed_by_name or f"Roblox user {ticket.claimed_by}"
-            raise ReplyNotSent(
-                exc, reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, claimed_by_other=holder
-            ) from exc
+            raise _not_sent(exc, reply, ticket) from exc
         await self._settle(reply, "sent", message)
-        return ReplySent(reply_id=reply.id, ticket_id=reply.ticket_id, text=reply.content, api_message=message)
+        return ReplySent(reply.id, reply.ticket_id, reply.content, message, ticket=ticket)
 
     async def _settle(self, reply: Reply, state: str, message: str) -> None:
         await self.replies.set_state(reply.id, state=state, error=None if state == "sent" else message)
@@ -180,7 +239,11 @@ class StaffActions:
 
     async def retry(self, *, reply_id: int, member_id: int, claim_first: bool = False) -> ReplySent:
         """Send a saved reply again, for its author only, and never twice: the reply is taken atomically (a
-        second tap finds it busy), and one that may have arrived is looked up on the ticket first."""
+        second tap finds it busy), and one that may have arrived is looked up on the ticket first.
+
+        It acts as the author's link as it is *now* (not the Roblox id saved with the reply), and checks the
+        department again; a claim is skipped when the author already holds the ticket.
+        """
         reply, previous = await self.replies.take(reply_id, member_id=member_id)
         if reply is None or previous is None:
             if previous is None:
@@ -188,24 +251,27 @@ class StaffActions:
             if previous == "sent":
                 raise UserFacingError("That reply was already delivered; it was not sent again.")
             raise UserFacingError("That reply is being sent right now; wait for the answer above.")
+        ticket: Ticket | None = None
+        claimed = False
         try:
-            if previous == "unknown" and await self.delivered(reply):
+            if previous == "unknown" and await self.delivered(reply):  # as the id it may have arrived as
                 await self._settle(reply, "sent", ALREADY_ARRIVED)
                 return ReplySent(reply.id, reply.ticket_id, reply.content, ALREADY_ARRIVED)
+            link = await self.links.get(guild_id=reply.guild_id, member_id=member_id)
+            if link is None:
+                raise NotLinked()
+            if link.roblox_user_id != reply.roblox_user_id:
+                await self.replies.set_staff(reply.id, link.roblox_user_id)
+                reply = dataclasses.replace(reply, roblox_user_id=link.roblox_user_id)
             ticket = await self.authorize(reply.ticket_id, reply.roblox_user_id)
-            if claim_first:
-                await self._act(
-                    reply.guild_id,
-                    reply.member_id,
-                    reply.roblox_user_id,
-                    reply.ticket_id,
-                    "claim",
-                    lambda: self.api.claim(reply.ticket_id, staff_user_id=reply.roblox_user_id),
-                )
+            if claim_first and ticket.claimed_by != reply.roblox_user_id:
+                await self._claim_for(reply)
+                claimed = True
         except (SeriesError, UserFacingError) as exc:
             await self.replies.set_state(reply.id, state=previous, error=getattr(exc, "message", str(exc)))
-            raise
-        return await self.send(reply, ticket=ticket)
+            raise _not_sent(exc, reply, ticket) from exc
+        sent = await self.send(reply, ticket=ticket)
+        return dataclasses.replace(sent, claimed=claimed)
 
     async def own_reply(self, *, reply_id: int, member_id: int) -> Reply:
         """A saved reply, for its author only (**Edit and send** opens it again)."""
@@ -250,8 +316,14 @@ class StaffActions:
                     await self._settle(reply, "failed", "Not sent: too old after the restart.")
                     outcomes.append((reply, f"was not sent: it waited {age / 60:.0f} minutes while the bot was down."))
                     continue
-                sent = await self.send(reply)
-                outcomes.append((reply, f"was delivered after the bot restarted. {sent.api_message}"))
+                try:
+                    ticket = await self.authorize(reply.ticket_id, reply.roblox_user_id)  # the department, again
+                except NotAllowed as exc:
+                    await self._settle(reply, "failed", exc.message)
+                    outcomes.append((reply, f"was not sent: {exc.message}"))
+                    continue
+                await self.send(reply, ticket=ticket)
+                outcomes.append((reply, "was delivered after the bot restarted."))
             except ReplyNotSent as exc:
                 outcomes.append((reply, f"could not be delivered after the bot restarted. {exc.message}"))
             except SeriesError as exc:
@@ -261,34 +333,40 @@ class StaffActions:
 
     # -- other actions -------------------------------------------------------------------------------------------
 
-    async def claim(self, *, guild_id: int, member_id: int, ticket_id: str) -> str:
+    # ``typed``: the ticket id was typed by a person (strict pattern), not carried by one of our buttons.
+
+    async def claim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> Done:
         return await self._checked_action(
-            guild_id, member_id, ticket_id, "claim", lambda tid, sid: self.api.claim(tid, staff_user_id=sid)
+            guild_id, member_id, _ticket(ticket_id, typed), "claim", lambda t, s: self.api.claim(t, staff_user_id=s)
         )
 
-    async def unclaim(self, *, guild_id: int, member_id: int, ticket_id: str) -> str:
+    async def unclaim(self, *, guild_id: int, member_id: int, ticket_id: str, typed: bool = True) -> Done:
         return await self._checked_action(
-            guild_id, member_id, ticket_id, "unclaim", lambda tid, sid: self.api.unclaim(tid, staff_user_id=sid)
+            guild_id, member_id, _ticket(ticket_id, typed), "unclaim", lambda t, s: self.api.unclaim(t, staff_user_id=s)
         )
 
-    async def set_status(self, *, guild_id: int, member_id: int, ticket_id: str, status: str) -> str:
+    async def set_status(
+        self, *, guild_id: int, member_id: int, ticket_id: str, status: str, typed: bool = True
+    ) -> Done:
         return await self._checked_action(
             guild_id,
             member_id,
-            ticket_id,
+            _ticket(ticket_id, typed),
             f"status {status}",
-            lambda tid, sid: self.api.set_status(tid, status=status, staff_user_id=sid),
+            lambda t, s: self.api.set_status(t, status=status, staff_user_id=s),
         )
 
-    async def transfer(self, *, guild_id: int, member_id: int, ticket_id: str, department_id: str) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
+    async def transfer(
+        self, *, guild_id: int, member_id: int, ticket_id: str, department_id: str, typed: bool = True
+    ) -> Done:
+        ticket_id = _ticket(ticket_id, typed)
         department_id = await self.resolve_department(department_id)
         return await self._checked_action(
             guild_id,
             member_id,
             ticket_id,
             f"transfer {department_id}",
-            lambda tid, sid: self.api.transfer(tid, department_id=department_id, staff_user_id=sid),
+            lambda t, s: self.api.transfer(t, department_id=department_id, staff_user_id=s),
         )
 
     async def show(self, *, guild_id: int, member_id: int, ticket_id: str) -> Ticket:
@@ -328,8 +406,7 @@ class StaffActions:
         ticket_id: str,
         action: str,
         call: Callable[[str, int], Awaitable[str]],
-    ) -> str:
-        ticket_id = clean_ticket_id(ticket_id)
+    ) -> Done:
         staff_id = await self.staff_id(guild_id=guild_id, member_id=member_id)
         record = functools.partial(
             self.audit.record, guild_id=guild_id, member_id=member_id, roblox_user_id=staff_id, ticket_id=ticket_id
@@ -340,7 +417,8 @@ class StaffActions:
             await record(action=action, result=f"refused: {getattr(exc, 'message', exc)}")
             raise
         ticket_id = ticket.id or ticket_id  # the TicketId, even when addressed by the 24-hex id
-        return await self._act(guild_id, member_id, staff_id, ticket_id, action, lambda: call(ticket_id, staff_id))
+        message = await self._act(guild_id, member_id, staff_id, ticket_id, action, lambda: call(ticket_id, staff_id))
+        return Done(ticket, message)
 
     async def _act(
         self,
@@ -361,6 +439,29 @@ class StaffActions:
             raise
         await record(action=action, result=f"ok: {result}")
         return result
+
+
+def _not_sent(exc: Exception, reply: Reply, ticket: Ticket | None) -> ReplyNotSent:
+    """A refusal of a saved reply, with its text, and who holds the ticket when someone else does."""
+    return ReplyNotSent(
+        exc,
+        reply_id=reply.id,
+        ticket_id=reply.ticket_id,
+        text=reply.content,
+        ticket=ticket,
+        claimed_by_other=_holder(ticket, reply.roblox_user_id),
+    )
+
+
+def _holder(ticket: Ticket | None, staff_id: int) -> str | None:
+    """Who holds the ticket, for a failed reply, when it is someone else."""
+    if ticket is not None and ticket.claimed_by and ticket.claimed_by != staff_id:
+        return ticket.claimed_by_name or f"Roblox user {ticket.claimed_by}"
+    return None
+
+
+def _ticket(ticket_id: str, typed: bool) -> str:
+    return clean_ticket_id(ticket_id) if typed else listed_ticket_id(ticket_id)
 
 
 def _not_before(message_time: str, reply_time: str, *, skew: float = 300.0) -> bool:

@@ -34,13 +34,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from .headers import retry_after
 from .ratelimit import INTERACTIVE, RateLimiter
 
 __all__ = ("Answer", "BudgetedTransport", "ServiceUnavailable")
 
 log = logging.getLogger(__name__)
-
-MAX_PAUSE = 60.0  # never pause a limiter longer than this on one header, whatever it says
 
 
 class ServiceUnavailable(Exception):
@@ -165,7 +164,7 @@ class BudgetedTransport:
             self._respect_rate_headers(answer.headers, path)
             if answer.status != 429:
                 return answer
-            pause = _seconds(answer.headers.get("Retry-After") or answer.headers.get("X-RateLimit-Reset-After"))
+            pause = retry_after(answer.headers.get("Retry-After") or answer.headers.get("X-RateLimit-Reset-After"))
             self.limiter.pause(pause)
             if rate_limited >= self.max_rate_limit_retries or self._clock() + pause > ends:
                 log.warning(
@@ -221,7 +220,7 @@ class BudgetedTransport:
         except ValueError:
             return
         if exhausted:
-            pause = _seconds(reset_after)
+            pause = retry_after(reset_after)
             log.info("%s: no requests left in this window (%s); pausing %.2fs", self.service, path, pause)
             self.limiter.pause(pause)
 
@@ -229,14 +228,3 @@ class BudgetedTransport:
         if wait is None or wait <= 0:
             return f"{self.service} is busy right now; try again in a few seconds."
         return f"{self.service} is busy right now; try again in {math.ceil(wait)} seconds."
-
-
-def _seconds(value: str | None) -> float:
-    """A ``Retry-After``-style number of seconds, within 0.1 and :data:`MAX_PAUSE`; 1 s if missing or unreadable."""
-    try:
-        seconds = float(value) if value is not None else 1.0
-    except ValueError:
-        seconds = 1.0  # an HTTP date: rare enough to wait the default
-    if math.isnan(seconds):
-        seconds = 1.0
-    return min(max(seconds, 0.1), MAX_PAUSE)

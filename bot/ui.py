@@ -1,9 +1,9 @@
 """Delivering answers in Discord: the one error boundary, the reply box, and the buttons offered with a failed reply.
 
 Slash commands (through ``BotTree.on_error``), buttons and boxes all end in :func:`report_error`, which logs what
-needs logging and answers ephemerally exactly once via :func:`safe_reply`. Views and modals bypass
-``tree.on_error``, and a ``DynamicItem`` has no error hook at all (discord.py only logs, and the user sees "This
-interaction failed"), so their callbacks are wrapped with :func:`guarded`.
+needs logging and answers ephemerally exactly once via :func:`safe_reply`. A ``DynamicItem`` has no error hook at
+all (discord.py only logs, and the user sees "This interaction failed"), so callbacks are wrapped with
+:func:`guarded`; box submits are handled by the tickets cog from their payload (:func:`box_submission`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ else:
 
 __all__ = (
     "OFFER_LABELS",
-    "BaseModal",
-    "ReplyModal",
     "ReplyOfferButton",
+    "box_submission",
     "guarded",
     "offer_view",
+    "reply_box",
     "report_error",
     "safe_reply",
 )
@@ -43,7 +43,12 @@ __all__ = (
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
-OFFER_LABELS = {"claimsend": "Claim and send", "edit": "Edit and send", "check": "Check and send"}
+OFFER_LABELS = {
+    "claimsend": "Claim and send",
+    "retry": "Try again",
+    "edit": "Edit and send",
+    "check": "Check and send",
+}
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException, *, where: str = "") -> None:
@@ -112,39 +117,75 @@ def guarded(callback: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class BaseModal(discord.ui.Modal):
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await report_error(interaction, error, where=f"{type(self).__name__}")
+# box:reply (the holder answers), box:claimreply (answering an unclaimed ticket claims it first); the last form is
+# how boxes opened by older versions were named.
+BOX_ID = re.compile(r"(?:box:(?P<mode>reply|claimreply)|ticket:replymodal):(?P<ticket_id>[^\s:]{1,64})")
+BOX_INPUT = "reply_text"
 
 
-class ReplyModal(BaseModal, title="Reply to ticket"):
-    """One paragraph input (up to 4000 characters) that posts through the same path as /reply."""
+def reply_box(
+    ticket_id: str, *, default: str | None = None, claim: bool = False, about: str | None = None
+) -> discord.ui.Modal:
+    """The Reply box: one paragraph of up to 4000 characters.
 
-    def __init__(self, ticket_id: str, *, default: str | None = None) -> None:
-        super().__init__(custom_id=f"ticket:replymodal:{ticket_id}", timeout=None)
-        self.ticket_id = ticket_id
-        self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
-            custom_id="reply_text",
-            style=discord.TextStyle.paragraph,
-            min_length=1,
-            max_length=MAX_REPLY_LENGTH,
-            default=default[:MAX_REPLY_LENGTH] if default else None,
-            placeholder="Write your answer to the player",
-        )
-        self.add_item(discord.ui.Label(text="Your reply", description=f"Ticket {ticket_id}", component=self.text))
+    discord.py keeps an open modal by its ``custom_id`` alone, so two people answering one ticket (or a box opened
+    before a restart) would leave a submit with no modal waiting, unanswered and its text lost. So this modal is
+    only a picture of the box: it is stopped before it is sent, discord.py never holds it, and every submit is
+    handled from its own payload by :func:`box_submission` (docs/discord-limits.md#modals-and-text-inputs).
+    """
+    mode = "claimreply" if claim else "reply"
+    title = "Claim and reply" if claim else "Reply to the player"
+    box = discord.ui.Modal(title=title, custom_id=f"box:{mode}:{ticket_id}", timeout=None)
+    text: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+        custom_id=BOX_INPUT,
+        style=discord.TextStyle.paragraph,
+        min_length=1,
+        max_length=MAX_REPLY_LENGTH,
+        default=default[:MAX_REPLY_LENGTH] if default else None,
+        placeholder="Write your answer to the player",
+    )
+    if claim:
+        hint = f"Sending this claims it for you: {about}" if about else "Sending this claims the ticket for you."
+    else:
+        hint = about or f"Ticket {ticket_id}"
+    box.add_item(discord.ui.Label(text="Your reply", description=hint[:100], component=text))
+    box.stop()
+    return box
 
-    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
-        await interaction.client.services.desk.reply(interaction, self.ticket_id, self.text.value)
+
+def box_submission(interaction: discord.Interaction) -> tuple[str, str, bool] | None:
+    """``(ticket id, text, claim first)`` when ``interaction`` submits a Reply box (opened now or before a restart)."""
+    if interaction.type is not discord.InteractionType.modal_submit or not isinstance(interaction.data, dict):
+        return None
+    match = BOX_ID.fullmatch(str(interaction.data.get("custom_id", "")))
+    if match is None:
+        return None
+    text = _input_value(interaction.data.get("components", []), BOX_INPUT) or ""
+    return match["ticket_id"], text, match["mode"] == "claimreply"
+
+
+def _input_value(components: Any, custom_id: str) -> str | None:
+    """The value of the text input ``custom_id`` anywhere in a submit's components (labels and action rows)."""
+    for component in components if isinstance(components, list) else ():
+        if not isinstance(component, dict):
+            continue
+        if component.get("custom_id") == custom_id and isinstance(component.get("value"), str):
+            return component["value"]
+        nested = [component["component"]] if isinstance(component.get("component"), dict) else []
+        found = _input_value(nested + list(component.get("components") or []), custom_id)
+        if found is not None:
+            return found
+    return None
 
 
 class ReplyOfferButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"reply:(?P<action>claimsend|edit|check):(?P<reply_id>[0-9]{1,18})",
+    template=r"reply:(?P<action>claimsend|retry|edit|check):(?P<reply_id>[0-9]{1,18})",
 ):
     """A button under a failed reply. The text lives in the reply outbox, so it survives restarts too."""
 
     def __init__(self, action: str, reply_id: int) -> None:
-        style = discord.ButtonStyle.secondary if action == "edit" else discord.ButtonStyle.success
+        style = discord.ButtonStyle.secondary if action == "edit" else discord.ButtonStyle.primary
         super().__init__(
             discord.ui.Button(label=OFFER_LABELS[action], style=style, custom_id=f"reply:{action}:{reply_id}")
         )
@@ -173,4 +214,81 @@ def offer_view(offers: Sequence[Offer]) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     for offer in offers:
         view.add_item(ReplyOfferButton(offer.action, offer.reply_id))
+    return view
+
+
+# -- the Reply box's first step when the server has snippets ---------------------------------------------------------
+
+SNIPPET_OPTIONS = 25  # Discord's most options in one select
+
+
+class SnippetSelect(
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=r"snip:(?P<mode>reply|claimreply):(?P<ticket_id>[^\s:]{1,64})",
+):
+    """Pick a snippet: the Reply box opens filled with it. Rebuilt from its custom id, so it survives restarts."""
+
+    def __init__(self, ticket_id: str, claim: bool, options: Sequence[discord.SelectOption] = ()) -> None:
+        mode = "claimreply" if claim else "reply"
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"snip:{mode}:{ticket_id}",
+                placeholder="Start from a snippet…",
+                options=list(options) or [discord.SelectOption(label="(no snippets)", value="-")],
+                min_values=1,
+                max_values=1,
+            )
+        )
+        self.ticket_id, self.claim = ticket_id, claim
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["ticket_id"], match["mode"] == "claimreply")
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        data = interaction.data if isinstance(interaction.data, dict) else {}
+        values = data.get("values") or []
+        name = str(values[0]) if values and values[0] != "-" else ""
+        desk = interaction.client.services.desk
+        await desk.open_box_from_snippet(interaction, self.ticket_id, self.claim, name)
+
+
+class WriteOwnButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"own:(?P<mode>reply|claimreply):(?P<ticket_id>[^\s:]{1,64})",
+):
+    """Skip the snippets: the empty Reply box."""
+
+    def __init__(self, ticket_id: str, claim: bool) -> None:
+        mode = "claimreply" if claim else "reply"
+        super().__init__(
+            discord.ui.Button(
+                label="Write my own", style=discord.ButtonStyle.primary, custom_id=f"own:{mode}:{ticket_id}"
+            )
+        )
+        self.ticket_id, self.claim = ticket_id, claim
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["ticket_id"], match["mode"] == "claimreply")
+
+    @guarded
+    async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
+        await interaction.client.services.desk.open_box_from_snippet(interaction, self.ticket_id, self.claim, "")
+
+
+def snippet_step(ticket_id: str, claim: bool, snippets: Sequence[Any]) -> discord.ui.View:
+    """A select of the server's snippets (their text as the description) and **Write my own**."""
+    options = [
+        discord.SelectOption(label=f"+{s.name}", value=s.name, description=" ".join(s.body.split())[:100])
+        for s in snippets[:SNIPPET_OPTIONS]
+    ]
+    view = discord.ui.View(timeout=None)
+    view.add_item(SnippetSelect(ticket_id, claim, options))
+    view.add_item(WriteOwnButton(ticket_id, claim))
     return view

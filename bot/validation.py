@@ -9,17 +9,31 @@ from .api import is_ticket_id
 from .errors import InvalidInput
 
 __all__ = (
+    "LISTED_ID",
     "MAX_REPLY_LENGTH",
     "MAX_ROBLOX_ID",
     "clean_message",
     "clean_roblox_id",
     "clean_ticket_id",
+    "listed_ticket_id",
     "has_visible_text",
 )
 
 MAX_REPLY_LENGTH = 4000
 MAX_ROBLOX_ID = 2**53 - 1  # the largest integer JSON (and Discord) carries exactly
 _PROFILE_URL = re.compile(r"(?:https?://)?(?:www\.|web\.)?roblox\.com/users/(\d+)(?:/profile)?/?", re.IGNORECASE)
+
+
+# An id Series listed, as carried in a button or box of ours: any non-blank printable text without ":" that fits
+# in a custom_id (docs/series-api.md#ticket-id-shape). Its shape is Series' business; the API client encodes it.
+LISTED_ID = re.compile(r"[^\s:]{1,64}")
+
+
+def listed_ticket_id(raw: str) -> str:
+    """A ticket id that came from Series (through a card's button or a box), not typed by a person."""
+    if not LISTED_ID.fullmatch(raw):
+        raise InvalidInput("That button or box refers to a ticket id the bot can't use. Use `/reply` instead.")
+    return raw
 
 
 def has_visible_text(text: str) -> bool:

@@ -1,4 +1,4 @@
-"""A wire-level fake of Discord (HTTP API v10 + gateway websocket) on 127.0.0.1, for end-to-end tests.
+"""A wire-level fake of Discord (HTTP API v10 + gateway websocket) on 127.0.0.1, for end-to-end tests and benchmarks.
 
 An unmodified discord.py 2.7.1 bot in its own process logs in, connects, syncs its slash commands and answers
 interactions that the test injects; the test sees and asserts on everything the bot sent::
@@ -23,9 +23,11 @@ Modelled
       (``?with_response=1`` answered with an InteractionCallbackResponse, types 4-9), followup webhooks and
       ``messages/@original`` (the first followup after a deferral fills the "thinking" message, as on Discord),
       channel messages (JSON or multipart ``payload_json`` + ``files[n]``), history with limit/before/after/around,
-      threads from a message (thread id == message id) or without, channel PATCH (archive/lock), guilds, members,
-      roles, users, thread members. Errors use Discord's codes: 10003 Unknown Channel, 10008 Unknown Message,
-      10015 Unknown Webhook, 10062 Unknown interaction, 40060 already acknowledged, 50083 thread archived...
+      threads from a message (thread id == message id) or without, channel PATCH (archive/lock), guilds (403
+      50001 Missing Access for one the bot is not in), ``users/@me/guilds``, members, roles, users, thread members;
+      channel permission overwrites are stored and returned (``set_overwrites``), not enforced. Errors use
+      Discord's codes: 10003 Unknown Channel, 10008 Unknown Message, 10015 Unknown Webhook, 10062 Unknown
+      interaction, 40060 already acknowledged, 50083 thread archived...
     * Gateway: HELLO, IDENTIFY (token checked, else close 4004), READY (``resume_gateway_url`` = this fake),
       GUILD_CREATE per guild (only the bot's member, as without the members intent), heartbeat ACKs, RESUME
       (RESUMED without replay, or op 9 for an unknown session), REQUEST_GUILD_MEMBERS (one chunk), op 7 on demand,
@@ -39,13 +41,21 @@ Modelled
       (Label type 18 / action rows, keyed by custom_id).
     * Mentions: ``mentions``/``mention_roles``/``mention_everyone`` computed from the content and
       ``allowed_mentions`` (recorded as sent on each message, stripped from what the bot receives).
+    * Timing, for the benchmarks: every recorded request carries ``at``, ``time.perf_counter()`` stamped first thing
+      when it reaches the fake (before its body is read), and each interaction handle ``first_response_at``, the
+      arrival of its accepted initial callback. Host the fake on its own loop (``fakes.threads.ServerThread``) and
+      these are arrival times however busy the bot's loop is; touch the fake only through that thread.
+    * Events handed over in-process, for a bot that has no gateway connection (the benchmarks measure the bot, not
+      a gateway): ``guild_create_payload`` is GUILD_CREATE's data exactly as the gateway sends it, and
+      ``prepare_slash`` registers a slash-command interaction (so its callback and followups are accepted) without
+      sending it; deliver ``handle.payload`` yourself (``ConnectionState.parse_interaction_create``).
 
 Not modelled
-    Rate limits and 429s, the 3-second / 15-minute interaction deadlines, length and count limits, channel permission
-    overwrites (permissions come from roles only; owner and administrator get everything), permission checks on
-    REST calls, DMs, voice, presences, reactions, pins, emojis, stickers, audit logs, webhooks other than interaction
-    followups, the CDN, event replay on RESUME, sharding beyond echoing the shard in READY. The fake checks our
-    assumptions; smoke-test releases on real Discord.
+    Rate limits and 429s, the 3-second / 15-minute interaction deadlines, length and count limits, applying
+    channel permission overwrites (permissions come from roles only; owner and administrator get everything),
+    permission checks on REST calls, DMs, voice, presences, reactions, pins, emojis, stickers, audit logs, webhooks
+    other than interaction followups, the CDN, event replay on RESUME, sharding beyond echoing the shard in READY.
+    The fake checks our assumptions; smoke-test releases on real Discord.
 """
 
 # The waiting helpers take ``timeout=`` on purpose: tests read better as ``await handle.final_message(timeout=5)``.
@@ -149,6 +159,7 @@ _SELECT_TYPES = {3, 5, 6, 7, 8}
 _THREAD_TYPES = {10, 11, 12}
 _FAKE_ONLY_MESSAGE_KEYS = ("allowed_mentions",)
 _BODY: web.RequestKey[Any] = web.RequestKey("fake_discord_body")  # the parsed JSON or payload_json, {} when empty
+_RECORD: web.RequestKey[RecordedRequest] = web.RequestKey("fake_discord_record")  # as in FakeDiscord.requests
 _FILES: web.RequestKey[Sequence[Json]] = web.RequestKey("fake_discord_files")  # multipart files[n] parts
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -166,7 +177,8 @@ class _ApiError(Exception):
 
 @dataclass
 class RecordedRequest:
-    """One HTTP request the bot made. ``path`` is without ``/api/v10``; ``json`` is the JSON or ``payload_json``."""
+    """One HTTP request the bot made. ``path`` is without ``/api/v10``; ``json`` is the JSON or ``payload_json``;
+    ``at`` is ``time.perf_counter()`` when the request reached the fake; ``status`` is set once it is answered."""
 
     method: str
     path: str
@@ -174,6 +186,7 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     files: list[Json] = field(default_factory=list)
     status: int | None = None
+    at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
@@ -603,6 +616,22 @@ class FakeDiscord:
         message = self._create_message(channel_id, _snowflake_of(author), data, [])
         return self.message(int(message["id"]))
 
+    def remove_member(self, guild_id: int, user: Json | int) -> None:
+        """The member leaves (or, for the bot, is kicked: it is then in the guild no more). Not dispatched."""
+        self._guild(guild_id)
+        self._members[guild_id].pop(_snowflake_of(user), None)
+
+    def edit_role(self, guild_id: int, role: Json | int, **fields: Any) -> Json:
+        """Change a role (``mentionable=True``, ``permissions=str(...)``); not dispatched."""
+        stored = self._roles[guild_id][_snowflake_of(role)]
+        stored.update(fields)
+        return copy.deepcopy(stored)
+
+    def set_overwrites(self, channel_id: int, overwrites: Sequence[Json]) -> None:
+        """The channel's permission overwrites, as Discord stores them (``{id, type, allow, deny}``). Returned by
+        ``GET /channels/{id}``; the fake itself still computes permissions from roles only."""
+        self._channel(channel_id)["permission_overwrites"] = [dict(o) for o in overwrites]
+
     # Lookups (copies; raise KeyError for unknown ids).
 
     def guild(self, guild_id: int) -> Json:
@@ -692,6 +721,11 @@ class FakeDiscord:
         guild = copy.deepcopy(self._guild(guild_id))
         guild["roles"] = [copy.deepcopy(r) for r in self._roles[guild_id].values()]
         return guild
+
+    def guild_create_payload(self, guild_id: int) -> Json:
+        """GUILD_CREATE's data for this guild as the gateway sends it (to hand a bot without a gateway its guild:
+        ``bot._connection._add_guild_from_data(payload)``)."""
+        return self._guild_create_payload(guild_id)
 
     def _guild_create_payload(self, guild_id: int) -> Json:
         guild = self._guild_payload(guild_id)
@@ -1085,12 +1119,14 @@ class FakeDiscord:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+        arrived = time.perf_counter()  # first: the benchmarks time the bot up to here, not the fake's own work
         if request.path == WS_PATH:
             return await handler(request)
         path = request.path.removeprefix(API_PREFIX)
         body, files = await self._read_body(request)
-        record = RecordedRequest(request.method, path, body, dict(request.query), files)
+        record = RecordedRequest(request.method, path, body, dict(request.query), files, at=arrived)
         self.requests.append(record)
+        request[_RECORD] = record
         try:
             if request.match_info.http_exception is not None or not request.path.startswith(API_PREFIX):
                 log.error("FakeDiscord: UNKNOWN ROUTE %s %s (body %s)", request.method, request.path_qs, body)
@@ -1157,6 +1193,7 @@ class FakeDiscord:
         app.router.add_get(WS_PATH, self._gateway)
         routes: list[tuple[str, str, Callable[[web.Request], Any]]] = [
             ("GET", "/users/@me", self._get_me),
+            ("GET", "/users/@me/guilds", self._get_my_guilds),
             ("GET", "/users/{user_id:\\d+}", self._get_user),
             ("GET", "/gateway", self._get_gateway),
             ("GET", "/gateway/bot", self._get_gateway_bot),
@@ -1199,6 +1236,24 @@ class FakeDiscord:
 
     async def _get_me(self, request: web.Request) -> web.Response:
         return _json_response(self._bot_user_payload())
+
+    async def _get_my_guilds(self, request: web.Request) -> web.Response:
+        """The partial guilds the bot is a member of (Discord's ``GET /users/@me/guilds``)."""
+        mine = [g for g_id, g in self._guilds.items() if self.bot_user_id in self._members[g_id]]
+        return _json_response(
+            [
+                {
+                    "id": g["id"],
+                    "name": g["name"],
+                    "icon": g["icon"],
+                    "banner": g["banner"],
+                    "owner": False,
+                    "permissions": str(self.permissions(int(g["id"]), self.bot_user_id)),
+                    "features": g["features"],
+                }
+                for g in mine
+            ]
+        )
 
     async def _get_user(self, request: web.Request) -> web.Response:
         user = self._users.get(int(request.match_info["user_id"]))
@@ -1310,6 +1365,7 @@ class FakeDiscord:
                 f"interaction type {handle.type})",
             )
         handle.callbacks.append(copy.deepcopy(body))
+        handle.first_response_at = request[_RECORD].at
         interaction: Json = {"id": str(handle.id), "type": handle.type}
         resource: Json = {"type": callback_type}
 
@@ -1535,7 +1591,11 @@ class FakeDiscord:
     # ------------------------------------------------------------------ REST: guilds
 
     async def _get_guild(self, request: web.Request) -> web.Response:
-        return _json_response(self._guild_payload(int(request.match_info["guild_id"])))
+        guild_id = int(request.match_info["guild_id"])
+        self._guild(guild_id)
+        if self.bot_user_id not in self._members[guild_id]:
+            raise _ApiError(403, 50001, "Missing Access")  # what Discord answers for a server the bot isn't in
+        return _json_response(self._guild_payload(guild_id))
 
     async def _get_guild_channels(self, request: web.Request) -> web.Response:
         guild_id = request.match_info["guild_id"]
@@ -1586,11 +1646,16 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 1024 * 1024,
         }
 
+    def _register(self, payload: Json, *, source_message_id: int | None = None) -> InteractionHandle:
+        """A handle for the interaction: from now on its callback, followups and edits are accepted."""
+        handle = InteractionHandle(self, payload, source_message_id=source_message_id)
+        self._handles[handle.token] = handle
+        return handle
+
     async def _inject(self, payload: Json, *, source_message_id: int | None = None) -> InteractionHandle:
         if not self.connected:
             raise RuntimeError("FakeDiscord: no bot connected; await wait_for_connection() first")
-        handle = InteractionHandle(self, payload, source_message_id=source_message_id)
-        self._handles[handle.token] = handle
+        handle = self._register(payload, source_message_id=source_message_id)
         await self.dispatch("INTERACTION_CREATE", payload)
         return handle
 
@@ -1726,9 +1791,35 @@ class FakeDiscord:
     ) -> InteractionHandle:
         """Invoke ``/command`` (``"staff link"`` for subcommands). Option values: str/int/float/bool, and for
         user/member/channel/role options an id or a payload dict. Checked against the synced definition."""
+        return await self._inject(self._slash_payload(guild_id, channel_id, user_id, command, options, locale))
+
+    def prepare_slash(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        command: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Like :meth:`slash`, but nothing is sent and no gateway connection is needed: the interaction is only
+        registered (its callback and followups will be accepted). Hand ``handle.payload`` to a bot in-process as
+        INTERACTION_CREATE's data (``bot._connection.parse_interaction_create(handle.payload)``)."""
+        return self._register(self._slash_payload(guild_id, channel_id, user_id, command, options, locale))
+
+    def _slash_payload(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        command: str,
+        options: Mapping[str, Any] | None,
+        locale: str,
+    ) -> Json:
         payload = self._interaction_payload(ITX_APPLICATION_COMMAND, guild_id, channel_id, user_id, locale)
         payload["data"] = self._build_command_data(guild_id, user_id, command, options or {})
-        return await self._inject(payload)
+        return payload
 
     async def autocomplete(
         self,
@@ -1853,6 +1944,7 @@ class InteractionHandle:
         self.original_id: int | None = None
         self.original_updated = False  # for type 6: the source message was edited afterwards
         self.followup_ids: list[int] = []
+        self.first_response_at: float | None = None  # perf_counter() when the accepted initial callback arrived
         self.modal_data: Json | None = None
         self.choices: list[Json] | None = None
 

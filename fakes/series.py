@@ -61,6 +61,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+#: One line per request handled (INFO): what ``python -m fakes.series`` prints unless ``-q``.
+request_log = logging.getLogger(__name__ + ".requests")
 
 STATUSES: tuple[str, ...] = ("open", "in-progress", "resolved", "closed")
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "urgent")
@@ -228,8 +230,13 @@ def _ok(data: Any) -> web.Response:
     return _json_response(200, {"success": True, "data": data})
 
 
+_ERROR_KEY = web.ResponseKey("fake_series_error", str)
+
+
 def _error_response(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return _json_response(status, {"success": False, "error": {"code": status, "message": message}}, headers)
+    response = _json_response(status, {"success": False, "error": {"code": status, "message": message}}, headers)
+    response[_ERROR_KEY] = message  # for the request log
+    return response
 
 
 class FakeSeries:
@@ -782,6 +789,10 @@ class FakeSeries:
                 response = await self._process(request, handler)
         assert response is not None
         record.status = response.status
+        if request_log.isEnabledFor(logging.INFO):
+            shown = "/basic/check-key/<key>" if record.path.startswith("/basic/check-key/") else request.raw_path
+            error = response.get(_ERROR_KEY)
+            request_log.info("%s %s -> %s%s", request.method, shown, response.status, f" {error!r}" if error else "")
         return response
 
     async def _process(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -1251,9 +1262,17 @@ async def _serve(args: argparse.Namespace) -> None:
         seed=args.random_seed,
     )
     seed_demo_tickets(fake, args.seed, rng=rng)
+    fake.premium = not args.no_premium
+    fake.enabled = not args.module_off
     url = await fake.start(args.host, args.port)
     print(f"Fake Series API listening on {url}", flush=True)
     print(f"API key (fake, for development only): {args.api_key}", flush=True)
+    if args.no_premium:
+        print(f"Answering as a workspace without Premium: “{MSG_PREMIUM}”", flush=True)
+    if args.module_off:
+        print(f"Answering as a workspace with the Tickets module off: “{MSG_NOT_ENABLED}”", flush=True)
+    if not args.quiet:
+        print("Each request is printed as it is handled (-q: quiet).", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
 
     stop = asyncio.Event()
@@ -1285,12 +1304,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=25, help="requests per second per key; 0 disables")
     parser.add_argument("--new-ticket-every", type=float, default=None, metavar="SECONDS")
     parser.add_argument("--random-seed", type=int, default=None, help="make generated ids reproducible")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    parser.add_argument(
+        "--no-premium", action="store_true", help="answer as a workspace without the Premium or Enterprise plan"
+    )
+    parser.add_argument("--module-off", action="store_true", help="answer as a workspace with the Tickets module off")
+    quiet = parser.add_mutually_exclusive_group()
+    quiet.add_argument("-q", "--quiet", action="store_true", help="don't print each request")
+    quiet.add_argument("-v", "--verbose", action="store_true", help="print debugging detail too")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    if args.quiet:
+        request_log.setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
     return 0

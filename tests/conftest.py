@@ -19,6 +19,7 @@ from bot.client import TicketBot
 from bot.database import Database
 from bot.errors import UserFacingError
 from bot.ratelimit import RateLimiter
+from fakes.roblox import FakeRoblox
 from fakes.series import FakeSeries
 from tests.helpers import UNLIMITED, World, offline_bot, running_fake, settings
 
@@ -57,6 +58,17 @@ async def open_series() -> AsyncIterator[FakeSeries]:
 
 
 @pytest.fixture
+async def roblox_fake() -> AsyncIterator[FakeRoblox]:
+    """Roblox's users and thumbnails APIs (fakes/roblox.py), so names resolve as they would for real."""
+    fake = FakeRoblox()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
 def bot_settings() -> dict[str, str]:
     """Extra settings for the bot under test; a test module overrides this fixture to change them."""
     return {"SERIES_TIMEOUT": "2"}
@@ -64,10 +76,15 @@ def bot_settings() -> dict[str, str]:
 
 @pytest.fixture
 def make_bot(
-    open_series: FakeSeries, http_session: aiohttp.ClientSession, db: Database, bot_settings: dict[str, str]
+    open_series: FakeSeries,
+    roblox_fake: FakeRoblox,
+    http_session: aiohttp.ClientSession,
+    db: Database,
+    bot_settings: dict[str, str],
 ) -> Callable[[], TicketBot]:
     """Build a bot the way ``__main__`` does, on the shared database: call it again to 'restart'."""
-    config = settings(open_series.url, **bot_settings)
+    roblox = {"ROBLOX_USERS_URL": roblox_fake.url, "ROBLOX_THUMBNAILS_URL": roblox_fake.url}
+    config = settings(open_series.url, **roblox, **bot_settings)
     return lambda: offline_bot(config, session=http_session, db=db, limiter=RateLimiter(UNLIMITED))
 
 
@@ -112,5 +129,5 @@ async def world(env: simcord.Env, open_series: FakeSeries) -> World:
 async def routed(world: World) -> World:
     """The world with a default route: every department's tickets go to #tickets."""
     result = await world.admin.slash(world.channel, "feed set", channel=world.channel)
-    assert "now go to" in result.response.content
+    assert "now appear in" in result.response.content
     return world

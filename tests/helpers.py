@@ -32,6 +32,7 @@ __all__ = (
     "UNLIMITED",
     "FakeClock",
     "World",
+    "buttons",
     "card_for",
     "cards",
     "feed",
@@ -40,9 +41,11 @@ __all__ = (
     "offline_bot",
     "poll",
     "running_cli",
+    "sent",
     "running_fake",
     "settings",
     "thread_of",
+    "thread_posts",
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,10 +58,20 @@ STAFF_ROBLOX_ID = 987654321  # a member of "support-dept" in the fake's config
 UNLIMITED = 100_000
 
 
-def settings(series_url: str = "http://127.0.0.1:9", **extra: str) -> Config:
-    """Settings as a deployer would give them, for a bot pointed at ``series_url``."""
+NOWHERE = "http://127.0.0.1:9"  # a closed local port: what a test doesn't fake is refused, never the network
+
+
+def settings(series_url: str = NOWHERE, **extra: str) -> Config:
+    """Settings as a deployer would give them, for a bot pointed at ``series_url`` (and nothing outside 127.0.0.1)."""
     return Config.from_env(
-        {"DISCORD_TOKEN": "not-a-real-token", "SERIES_API_KEY": "test-key", "SERIES_API_URL": series_url, **extra}
+        {
+            "DISCORD_TOKEN": "not-a-real-token",
+            "SERIES_API_KEY": "test-key",
+            "SERIES_API_URL": series_url,
+            "ROBLOX_USERS_URL": NOWHERE,
+            "ROBLOX_THUMBNAILS_URL": NOWHERE,
+            **extra,
+        }
     )
 
 
@@ -71,7 +84,9 @@ def offline_bot(
     extensions: tuple[str, ...] = EXTENSIONS,
 ) -> TicketBot:
     """The bot exactly as ``python -m bot`` builds it (``bot.app.build_services``), never logged in."""
-    services = build_services(config, session=session, db=db, limiter=limiter)
+    services = build_services(
+        config, session=session, db=db, limiter=limiter, roblox_limiter=RateLimiter(UNLIMITED) if limiter else None
+    )
     return TicketBot(services, extensions=extensions)
 
 
@@ -174,8 +189,28 @@ class World:
         return self.env.bot  # type: ignore[return-value]
 
     async def link(self, member: simcord.MemberActor, roblox_id: int = STAFF_ROBLOX_ID) -> None:
-        result = await self.admin.slash(self.channel, "staff link", member=member, roblox_user_id=str(roblox_id))
-        assert "Linked" in result.response.content
+        result = await self.admin.slash(self.channel, "staff link", member=member, roblox=str(roblox_id))
+        assert "inked" in result.response.content  # Linked, or Relinked
+
+    async def accepted_reply(
+        self, ticket_id: str, content: str, *, roblox_id: int = STAFF_ROBLOX_ID, in_channel: bool = True
+    ) -> int:
+        """A reply of the staff member's, saved in the outbox as if the bot stopped before sending it."""
+        return await self.bot.services.replies.add(
+            guild_id=self.guild.id,
+            channel_id=self.channel.id if in_channel else None,
+            member_id=self.staff.id,
+            roblox_user_id=roblox_id,
+            ticket_id=ticket_id,
+            content=content,
+        )
+
+    async def allow(self, command: str, member: simcord.MemberActor) -> None:
+        """A server admin lets ``member`` see ``command`` despite its default permissions (Server Settings →
+        Integrations); the bot's own check must still refuse them."""
+        [app_command] = [c for c in await self.bot.tree.fetch_commands() if c.name == command]
+        self.guild.set_command_permissions(app_command, {member: True})
+        await self.env.settle()
 
     async def poll(self) -> None:
         """Let one feed poll happen."""
@@ -183,12 +218,35 @@ class World:
 
 
 def cards(channel: simcord.ChannelHandle) -> list[discord.Message]:
-    """The ticket cards in a channel, oldest first."""
-    return [m for m in channel.history() if m.type is discord.MessageType.default and m.embeds and m.embeds[0].title]
+    """The ticket cards in a channel, oldest first (a card's footer is its ticket's id)."""
+    return [
+        m
+        for m in channel.history()
+        if m.type is discord.MessageType.default and m.embeds and (m.embeds[0].footer.text or "").startswith("TICKET-")
+    ]
 
 
 def card_for(channel: simcord.ChannelHandle, ticket_id: str) -> list[discord.Message]:
-    return [m for m in cards(channel) if (m.embeds[0].title or "").startswith(ticket_id + " ")]
+    return [m for m in channel.history() if m.embeds and m.embeds[0].footer.text == ticket_id]
+
+
+def thread_posts(thread: simcord.ChannelHandle) -> list[discord.Message]:
+    """The conversation in a card's thread: messages with an embed (events are one-line messages without)."""
+    return [m for m in thread.history() if m.embeds]
+
+
+def sent(text: str) -> bool:
+    """Whether an answer is the bot's confirmation that a reply is on Series ("✅ **Sent** to …",
+    "✅ Claimed … and **sent** your reply to …")."""
+    return text.startswith("✅ ") and ("**Sent** to" in text or "and **sent** your reply to" in text)
+
+
+def buttons(message: Any) -> list[str]:
+    """The labels of a message's buttons, in order (a discord.Message or SimCord's response)."""
+    rows = message.components
+    if rows and isinstance(rows[0], dict):
+        return [c["label"] for row in rows for c in row["components"]]
+    return [c.label for row in rows for c in row.children]
 
 
 def thread_of(world: World, message: discord.Message) -> simcord.ChannelHandle:

@@ -62,11 +62,55 @@ async def test_department_choices_come_from_memory_and_the_first_keystroke_loads
         http_session, base_url=fake_series.url, api_key=Secret("test-key"), limiter=RateLimiter(UNLIMITED)
     )
     config = ConfigCache(api)
-    assert config.department_choices("") == []  # not loaded: answered at once, and a load starts
+    assert config.department_choices("", may_load=True) == []  # not loaded: answered at once, and a load starts
     for _ in range(50):
         if config.value is not None:
             break
         await asyncio.sleep(0.02)
-    names = [c.name for c in config.department_choices("")]
+    names = [c.name for c in config.department_choices("", may_load=True)]
     assert "Support Department" in names
-    assert [c.value for c in config.department_choices("moder")] == ["moderation-dept"]
+    assert [c.value for c in config.department_choices("moder", may_load=True)] == ["moderation-dept"]
+
+
+async def test_department_autocomplete_never_spends_the_key_for_non_staff_and_loads_once(fake_series, http_session):
+    """Defect: while the config wasn't loaded, any member's keystroke started a Series request."""
+    api = SeriesClient(
+        http_session, base_url=fake_series.url, api_key=Secret("test-key"), limiter=RateLimiter(UNLIMITED)
+    )
+    config = ConfigCache(api)
+    for _ in range(20):
+        assert config.department_choices("s", may_load=False) == []
+    await asyncio.sleep(0.1)
+    assert fake_series.count("GET", "/tickets/config") == 0
+    fake_series.fail_next("GET", r"^/tickets/config$", status=503, times=2)  # the client retries a GET once
+    for _ in range(20):  # twenty fast keystrokes from staff while Series is down: one load, not twenty
+        config.department_choices("s", may_load=True)
+    for _ in range(50):
+        await asyncio.sleep(0.02)
+    assert fake_series.count("GET", "/tickets/config") == 2 and config.value is None
+    config.department_choices("s", may_load=True)  # within 30 s of the failure: not again
+    await asyncio.sleep(0.1)
+    assert fake_series.count("GET", "/tickets/config") == 2
+
+
+def test_the_cache_is_bounded_and_keeps_no_messages():
+    cache = TicketCache(max_inactive=3)
+    for n in range(1, 11):
+        cache.put(ticket(n, Status="closed"))
+    cache.put(ticket(20))  # active: always kept
+    assert len(cache) == 4 and {t.id for t in cache.active()} == {"TICKET-20-A"}
+    assert cache.get("TICKET-1-A") is None and cache.get("TICKET-10-A") is not None
+    assert cache.get("TICKET-20-A").messages == ()  # make_ticket has three; autocomplete needs none
+    cache.put(ticket(20, Status="resolved"))
+    assert len(cache) == 3  # now one of the three most recent inactive ones
+
+
+def test_the_cache_keeps_a_summary_with_shared_strings():
+    cache = TicketCache()
+    cache.put(ticket(1))
+    cache.put(ticket(2))
+    one, two = cache.get("TICKET-1-A"), cache.get("TICKET-2-A")
+    assert one is not None and two is not None
+    assert one.messages == () and one.mongo_id == "" and one.author.avatar_url == ""
+    assert one.subject == "Help with ranking" and one.author.username == "p" and one.updated_at
+    assert one.status is two.status and one.department is two.department  # one string for every ticket

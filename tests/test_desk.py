@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from bot.desk import confirmation
+from bot.render import short_ref
 from bot.service import ReplySent
-from tests.helpers import STAFF_ROBLOX_ID, World, card_for, poll
+from tests.helpers import STAFF_ROBLOX_ID, World, card_for, make_ticket, poll
 
 
-def test_a_confirmation_names_the_ticket_and_shows_the_start_of_the_text():
-    text = confirmation(ReplySent(1, "TICKET-1-A", "Hello **there**\nsecond line", "Reply sent successfully"))
-    assert "TICKET-1-A" in text and "Hello \\*\\*there\\*\\* second line" in text
+def test_a_confirmation_names_the_ticket_in_our_words_and_shows_the_start_of_the_text():
+    ticket = make_ticket(Subject="Rank please")
+    text = confirmation(ReplySent(1, ticket.id, "Hello **there**\nsecond line", "Reply sent successfully", ticket))
+    assert text.startswith("✅ **Sent** to P on **Rank please** (#ABCD).")
+    assert "Hello \\*\\*there\\*\\* second line" in text and "successfully" not in text  # not Series' sentence again
+    claimed = confirmation(ReplySent(1, ticket.id, "hi", "Reply sent successfully", ticket, claimed=True))
+    assert claimed.startswith("✅ Claimed **Rank please** (#ABCD) and **sent** your reply to P.")
 
 
 async def test_a_command_and_a_button_answer_alike(routed: World):
@@ -21,6 +26,12 @@ async def test_a_command_and_a_button_answer_alike(routed: World):
     [card] = card_for(w.channel, second)
     clicked = await w.staff.click(card, label="Claim")
     assert typed.ephemeral and clicked.ephemeral
-    assert typed.response.content == f"✅ `{first}`: Ticket claimed successfully"
-    assert clicked.response.content == f"✅ `{second}`: Ticket claimed successfully"
+    assert (
+        typed.response.content
+        == f"✅ **One** ({short_ref(first)}) is yours now. Reply from its card, or with `/reply`."
+    )
+    assert (
+        clicked.response.content
+        == f"✅ **Two** ({short_ref(second)}) is yours now. Reply from its card, or with `/reply`."
+    )
     assert {w.fake.get_ticket(t)["ClaimedBy"] for t in (first, second)} == {STAFF_ROBLOX_ID}

@@ -7,6 +7,7 @@ from discord import app_commands
 
 from bot.api import (
     SeriesBadRequest,
+    SeriesError,
     SeriesForbidden,
     SeriesMessage,
     SeriesNotFound,
@@ -66,26 +67,34 @@ def reply_failed(cause: Exception, **extra) -> ReplyNotSent:
 @pytest.mark.parametrize(
     ("error", "offers", "contains"),
     [
-        (reply_failed(SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED)), ("claimsend", "edit"), "was not sent"),
         (
-            reply_failed(SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED), claimed_by_other="Amy"),
-            ("edit",),
-            "claimed by **Amy**",
+            reply_failed(SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED, status=400)),
+            ("claimsend", "edit"),
+            "wasn't sent",
         ),
-        (reply_failed(SeriesForbidden(SeriesMessage.GAME_REPORT)), (), "view-only"),
-        (reply_failed(SeriesNotFound(SeriesMessage.TICKET_NOT_FOUND)), (), "Check the ticket id"),
-        (reply_failed(SeriesUnavailable("Series had a problem (HTTP 502).")), ("edit",), "HTTP 502"),
         (
-            reply_failed(SeriesUnavailable("Series did not answer.", maybe_delivered=True), maybe_delivered=True),
+            reply_failed(SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED, status=400), claimed_by_other="Amy"),
+            ("edit",),
+            "**Amy** holds this ticket",
+        ),
+        (reply_failed(SeriesForbidden(SeriesMessage.GAME_REPORT, status=403)), (), "game report"),
+        (reply_failed(SeriesNotFound(SeriesMessage.TICKET_NOT_FOUND, status=404)), (), "can't find that ticket"),
+        (reply_failed(SeriesUnavailable("Could not connect to Series.")), ("retry", "edit"), "Try again"),
+        (
+            reply_failed(
+                SeriesUnavailable("Series had a problem (HTTP 502).", maybe_delivered=True), maybe_delivered=True
+            ),
             ("check",),
-            "may or may not have been delivered",
+            "may or may not have arrived",
         ),
         (reply_failed(NotAllowed("not a member")), (), "not a member"),
     ],
 )
 def test_a_failed_reply_is_answered_in_one_place_with_the_text_and_only_offers_that_can_work(error, offers, contains):
     answer = present(error)
-    assert contains in answer.content and "TICKET-1-A" in answer.content
+    assert contains in answer.content and "#A" in answer.content  # named by its short reference
+    if isinstance(error.cause, SeriesError) and error.cause.status:
+        assert f"Series said: “{error.cause.message}”" in answer.content  # and Series' own words, word for word
     assert [e.description for e in answer.embeds] == ["my careful answer"]
     assert answer.offers == tuple(Offer(action, 7) for action in offers)
 

@@ -100,3 +100,16 @@ async def test_without_details_only_the_lists_are_read(poller, fake):
     result = await poller.poll(details=False)
     assert calls(fake, before) == (2, 0) and result.changed == [] and result.active == 1
     assert len(poller.cache.active()) == 1  # autocomplete still learns about it
+
+
+async def test_changed_tickets_can_be_handed_over_one_by_one(poller, fake):
+    ids = [fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(3)]
+    got = []
+
+    async def take(ticket):
+        got.append(ticket.id)
+        await handled(poller, [ticket])
+
+    result = await poller.poll(on_changed=take)
+    assert got == ids and result.changed == []  # not kept: a learning poll never holds every ticket's details
+    assert (await poller.poll(on_changed=take)).detail_calls == 0

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.repositories import MetaRepo, ReplyRepo, RobloxUserRepo, StaffLinkRepo
+from bot.repositories import FeedRepo, MetaRepo, ReplyRepo, RobloxUserRepo, StaffLinkRepo
 
 
 async def test_links(db):
@@ -100,3 +100,73 @@ async def test_roblox_ids_without_a_name(db):
 async def test_roblox_ids_must_be_positive(db):
     with pytest.raises(sqlite3.IntegrityError):
         await RobloxUserRepo(db).note(user_id=0)
+
+
+GROWING = (
+    "replies",
+    "audit",
+    "cards",
+    "mirrored_messages",
+    "feed_tickets",
+    "feed_pings",
+    "staff_links",
+    "ticket_events",
+    "ticket_state",
+    "reminders_sent",
+    "snippets",
+)
+
+
+async def test_every_hot_query_uses_an_index(db, monkeypatch):
+    """EXPLAIN QUERY PLAN for each statement the bot runs on a hot path: none scans a table that grows."""
+    from bot.repositories import AuditRepo, EventRepo, FeedRepo, ReminderRepo, SnippetRepo
+
+    seen: list[tuple[str, tuple]] = []
+    for name in ("fetchone", "fetchall", "execute"):
+        original = getattr(type(db), name)
+
+        async def recording(self, sql, params=(), _original=original):
+            seen.append((sql, tuple(params)))
+            return await _original(self, sql, params)
+
+        monkeypatch.setattr(type(db), name, recording)
+    links, replies, feed, audit = StaffLinkRepo(db), ReplyRepo(db), FeedRepo(db), AuditRepo(db)
+    await links.get(guild_id=1, member_id=2)
+    await links.members_for(guild_id=1, roblox_user_id=3)
+    await replies.sender_of(ticket_id="T", roblox_user_id=3, content="x")
+    await replies.unfinished()
+    await feed.card(guild_id=1, ticket_id="T")
+    await feed.card_by_message(5)
+    await feed.thread_tickets()
+    await feed.seen_one("T")
+    await feed.unhandled([("T", "2025-01-01T00:00:00.000Z"), ("U", "")])
+    await feed.active_unlisted(["T", "U"])
+    await feed.mirrored(guild_id=1, ticket_id="T")
+    await feed.pinged(guild_id=1, ticket_id="T", department="")
+    await audit.for_ticket(guild_id=1, ticket_id="T")
+    events, reminders, snippets = EventRepo(db), ReminderRepo(db), SnippetRepo(db)
+    await events.state("T")
+    await events.between(since="2025-01-01T00:00:00.000Z", until="2025-01-08T00:00:00.000Z")
+    await events.firsts(["T", "U"])
+    await events.last_messages(["T", "U"])
+    await reminders.sent(guild_id=1, ticket_ids=["T", "U"])
+    await snippets.get(guild_id=1, name="welcome")
+    await snippets.list(guild_id=1)
+    monkeypatch.undo()
+    assert len(seen) == 20
+    for sql, params in seen:
+        plan = " | ".join(row[3] for row in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
+        scans = [step for step in plan.split(" | ") if step.startswith("SCAN") and any(t in step for t in GROWING)]
+        assert scans == [], f"{sql.strip()} -> {plan}"
+
+
+async def test_the_poller_is_told_only_which_tickets_need_details(db):
+    feed = FeedRepo(db)
+    await feed.mark_seen(ticket_id="SAME", updated_at="t1", status="open", department="d")
+    await feed.mark_seen(ticket_id="MOVED", updated_at="t1", status="open", department="d")
+    await feed.mark_seen(ticket_id="GONE-FROM-LIST", updated_at="t1", status="in-progress", department="d")
+    await feed.mark_seen(ticket_id="DONE", updated_at="t1", status="closed", department="d")
+    await feed.note_listed([("LISTED-ONLY", "open", "d")])  # listed before, never handled
+    listed = [("NEW", "t0"), ("MOVED", "t2"), ("SAME", "t1"), ("LISTED-ONLY", "t0")]
+    assert await feed.unhandled(listed) == ["NEW", "MOVED", "LISTED-ONLY"]  # in the order given
+    assert await feed.active_unlisted([t for t, _ in listed]) == ["GONE-FROM-LIST"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import string
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -40,13 +39,8 @@ AMY = 111111111
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeRoblox]:
-    roblox = FakeRoblox()
-    await roblox.start()
-    try:
-        yield roblox
-    finally:
-        await roblox.close()
+def fake(roblox_fake: FakeRoblox) -> FakeRoblox:
+    return roblox_fake
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""bot/transport.py on its own: header arithmetic and argument checks (the paths are in test_roblox/verification)."""
+"""bot/transport.py on its own: argument checks (the paths are in test_roblox/verification; headers in test_headers)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,8 @@ import pytest
 from aiohttp import web
 
 from bot.ratelimit import RateLimiter
-from bot.transport import MAX_PAUSE, BudgetedTransport, ServiceUnavailable, _seconds
+from bot.transport import BudgetedTransport, ServiceUnavailable
 from tests.helpers import FakeClock
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        (None, 1.0),
-        ("2", 2.0),
-        ("0.5", 0.5),
-        ("0", 0.1),
-        ("-3", 0.1),
-        ("3600", MAX_PAUSE),
-        ("inf", MAX_PAUSE),
-        ("nan", 1.0),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", 1.0),
-        ("", 1.0),
-    ],
-)
-def test_retry_after_seconds(value, seconds):
-    assert _seconds(value) == seconds
 
 
 def make(session, clock, **options) -> BudgetedTransport:

@@ -52,7 +52,7 @@ async def test_one_answer_before_or_after_a_defer_and_always_ephemeral():
 
 async def test_a_failed_reply_is_answered_with_its_text_and_buttons():
     itx = interaction(deferred=True)
-    cause = SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED)
+    cause = SeriesBadRequest(SeriesMessage.CLAIM_REQUIRED, status=400)
     await report_error(itx, ReplyNotSent(cause, reply_id=9, ticket_id="TICKET-1-A", text="hello"))
     [(_, kwargs)] = itx.response.calls
     assert SeriesMessage.CLAIM_REQUIRED in kwargs["content"] and kwargs["embeds"][0].description == "hello"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from .cog import Feed
 from .publisher import Publisher
+from .reminders import Reminders
 
 if TYPE_CHECKING:
     from bot.client import TicketBot
@@ -21,7 +22,12 @@ async def setup(bot: TicketBot) -> None:
     services = bot.services
     workspace = services.workspace
     publisher = Publisher(
-        bot, repo=services.feed, links=services.links, replies=services.replies, threads=services.threads
+        bot,
+        repo=services.feed,
+        links=services.links,
+        replies=services.replies,
+        threads=services.threads,
+        names=services.names,
     )
     await bot.add_cog(
         Feed(
@@ -34,6 +40,16 @@ async def setup(bot: TicketBot) -> None:
             tickets=workspace.tickets,
             threads=services.threads,
             actions=services.actions,
+            events=services.events,
+            reminders=Reminders(
+                bot,
+                feed=services.feed,
+                events=services.events.repo,
+                sent=services.reminders,
+                links=services.links,
+                tickets=workspace.tickets,
+            ),
+            digests=services.digests,
             poll_seconds=services.settings.feed_poll_seconds,
         )
     )

@@ -13,7 +13,7 @@ from enum import Enum
 from bot.models import Ticket
 from bot.repositories import Card, Route
 
-__all__ = ("NEW_TICKET", "TRANSFERRED", "CardPlan", "Found", "Lookup", "Step", "plan_card")
+__all__ = ("NEW_TICKET", "ALWAYS", "TRANSFERRED", "CardPlan", "Found", "Lookup", "RouteFacts", "Step", "plan_card")
 
 NEW_TICKET = "New ticket"
 TRANSFERRED = "Ticket transferred here"
@@ -53,19 +53,45 @@ class CardPlan:
 SKIP = CardPlan(Step.SKIP)
 
 
+@dataclass(frozen=True, slots=True)
+class RouteFacts:
+    """What the ping policy, and the choice of posting old tickets, need to know about a ticket and its route."""
+
+    opened_since_route: bool = False  # the ticket was opened after the route was first set
+    transferred: bool = False  # the ticket's department changed since the bot last handled it
+    already_pinged: bool = False  # this route's role was already mentioned for this ticket
+    backfill: bool = True  # the route posts tickets that were open before it was set
+
+
+ALWAYS = RouteFacts()
+
+
 def plan_card(
-    ticket: Ticket, card: Card | None, route: Route | None, *, route_blocked: bool, found: Found | None
+    ticket: Ticket,
+    card: Card | None,
+    route: Route | None,
+    *,
+    route_blocked: bool,
+    found: Found | None,
+    pings: RouteFacts = ALWAYS,
 ) -> CardPlan:
     """Decide what ``ticket``'s card in one server needs.
 
     ``route`` is the route the ticket belongs to now (None: no route covers it); ``route_blocked`` is true while a
     route with a problem waits for its next retry; ``found`` is what looking for the card's message gave (None: not
     looked yet). A card that was only just posted doesn't notify: its thread starts with the history.
+
+    The role is mentioned once per ticket opened since the route existed, never for backfill, a route moved to
+    another channel, or a restart; a ticket transferred into a department's own route may mention its role once.
+    A route set to post only new tickets gives no card to one that was open before it.
     """
+    new_here = pings.opened_since_route and not pings.already_pinged
     if card is None:
         if route is None or not ticket.is_active or route_blocked:
             return SKIP  # no card for tickets that were never active while routed here
-        return CardPlan(Step.POST, channel_id=route.channel_id, ping=True, note=NEW_TICKET)
+        if not (pings.backfill or pings.opened_since_route or pings.transferred):
+            return SKIP  # the admin chose "only new ones" when the route was set over open tickets
+        return CardPlan(Step.POST, channel_id=route.channel_id, ping=new_here, note=NEW_TICKET)
     if route is not None and route_blocked:
         return SKIP
     if found is None:
@@ -74,12 +100,13 @@ def plan_card(
     if moving:
         assert route is not None
         # An old channel we lost access to must not hold the ticket back from its new route.
-        return CardPlan(Step.MOVE, channel_id=route.channel_id, ping=True, note=TRANSFERRED)
+        transfer_ping = pings.transferred and route.department != "" and not pings.already_pinged
+        return CardPlan(Step.MOVE, channel_id=route.channel_id, ping=transfer_ping, note=TRANSFERRED)
     if found is Found.FORBIDDEN:
         return CardPlan(Step.UNREADABLE)
     if found is Found.FOUND:
         return CardPlan(Step.EDIT if card.message_id is not None else Step.ADOPT, notify=True)
     if route is None:
         return SKIP  # its card is gone and no route covers the ticket any more
-    # Deleted by someone (no ping again), or never posted before a crash (it is new here: ping).
-    return CardPlan(Step.POST, channel_id=route.channel_id, ping=card.message_id is None, note=NEW_TICKET)
+    # Deleted by someone (no ping again), or never posted before a crash (it may still be new here).
+    return CardPlan(Step.POST, channel_id=route.channel_id, ping=card.message_id is None and new_here, note=NEW_TICKET)

@@ -10,7 +10,8 @@ PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
     if [ -x "$REPO/.venv/bin/python" ]; then PYTHON="$REPO/.venv/bin/python"; else PYTHON="python3"; fi
 fi
-[ -d "$HERE/node_modules" ] && command -v chromium >/dev/null 2>&1 || "$HERE/setup.sh"
+[ -d "$HERE/node_modules" ] && command -v chromium >/dev/null 2>&1 \
+    && ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || "$HERE/setup.sh"
 cd "$REPO"
 if [ "${1:-}" != "--render" ]; then
     "$PYTHON" "$HERE/capture.py"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import dataclasses
 import html
 import json
 import os
@@ -107,6 +108,7 @@ class Context:
     phone: bool
     viewer: Json = field(default_factory=dict)
     embed: bool = False  # rendering inside an embed (code looks different, nothing pings)
+    raw_mentions: bool = False  # an embed title or field name: Discord leaves mentions, times and links as typed
 
     def user(self, user_id: str) -> str:
         return self.names.get("users", {}).get(user_id) or "unknown-user"
@@ -256,6 +258,22 @@ def image(url: str | None, *, avatar: bool = False) -> str | None:
 # --------------------------------------------------------------------------------------------- emoji
 
 
+# Characters below U+1F000 that are emoji by default (Unicode's Emoji_Presentation=Yes, emoji-data.txt 15.1). Any
+# other one there (▶ ◀ ☀ ♥ ✔ ™ ⚠ ➡ …) is text unless VS16 (U+FE0F) follows it, and Discord draws it as text.
+EMOJI_PRESENTATION_BMP = frozenset(
+    [0x231A, 0x231B, 0x23E9, 0x23EA, 0x23EB, 0x23EC, 0x23F0, 0x23F3, 0x25FD, 0x25FE, 0x2614, 0x2615]
+    + list(range(0x2648, 0x2654))
+    + [0x267F, 0x2693, 0x26A1, 0x26AA, 0x26AB, 0x26BD, 0x26BE, 0x26C4, 0x26C5, 0x26CE, 0x26D4, 0x26EA, 0x26F2]
+    + [0x26F3, 0x26F5, 0x26FA, 0x26FD, 0x2705, 0x270A, 0x270B, 0x2728, 0x274C, 0x274E, 0x2753, 0x2754, 0x2755]
+    + [0x2757, 0x2795, 0x2796, 0x2797, 0x27B0, 0x27BF, 0x2B1B, 0x2B1C, 0x2B50, 0x2B55]
+)
+
+
+def _text_by_default(chars: str) -> bool:
+    """One character that is text unless VS16 follows it (a sequence, or anything from U+1F000 on, is emoji)."""
+    return len(chars) == 1 and ord(chars) < 0x1F000 and ord(chars) not in EMOJI_PRESENTATION_BMP
+
+
 class Emoji:
     """Unicode emoji as Twemoji images (what Discord draws), from @twemoji/svg in node_modules."""
 
@@ -282,7 +300,7 @@ class Emoji:
             nxt = text[i + 1] if i + 1 < len(text) else ""
             if ord(c) >= 0x203C or (c in "#*0123456789" and nxt in ("\ufe0f", "\u20e3")):
                 for length in range(min(10, len(text) - i), 0, -1):
-                    name = self.file_for(text[i : i + length])
+                    name = None if _text_by_default(text[i : i + length]) else self.file_for(text[i : i + length])
                     if name:
                         if plain:
                             out.append(("".join(plain), None))
@@ -371,7 +389,7 @@ def inline(source: str, ctx: Context) -> str:
     i = 0
     while i < len(source):
         c = source[i]
-        match = None
+        match, kind = None, ""
         if c in STARTERS:
             for kind, pattern in INLINE_RULES:
                 if kind == "italic_" and i > 0 and (source[i - 1].isalnum() or source[i - 1] == "_"):
@@ -392,7 +410,13 @@ def inline(source: str, ctx: Context) -> str:
     return "".join(out)
 
 
+# Only an embed's description and field values draw these; in its title and field names they stay raw text.
+DESCRIPTION_ONLY = frozenset({"user", "role", "channel", "slash", "timestamp", "everyone", "masked"})
+
+
 def _inline_node(kind: str, m: re.Match[str], ctx: Context) -> str:
+    if ctx.raw_mentions and kind in DESCRIPTION_ONLY:
+        return EMOJI.html(m.group(0))
     if kind == "escape":
         return html.escape(m.group(1))
     if kind == "code":
@@ -510,9 +534,14 @@ def _lines(source: str, ctx: Context) -> str:
     return "".join(out)
 
 
+BLOCK_MARKER = re.compile(r"^(?:-# |#{1,3} |>>> |> )")
+
+
 def plain_markdown(source: str, ctx: Context) -> str:
-    """One line as a reply preview shows it: inline markdown only, newlines as spaces."""
-    return inline(" ".join(source.split()), ctx)
+    """One line as a reply or thread preview shows it: inline markdown only (no subtext, heading or quote
+    markers), newlines as spaces."""
+    lines = [BLOCK_MARKER.sub("", line) for line in source.split("\n")]
+    return inline(" ".join(" ".join(lines).split()), ctx)
 
 
 # --------------------------------------------------------------------------------------------- embeds
@@ -538,7 +567,7 @@ def embed_html(embed: Json, ctx: Context) -> str:
     body = []
     head = []
     if embed.get("title"):
-        title = inline(embed["title"], ectx)
+        title = inline(embed["title"], dataclasses.replace(ectx, raw_mentions=True))
         if embed.get("url"):
             title = f'<a href="{attr(embed["url"])}">{title}</a>'
         head.append(f'<div class="embed-title">{title}</div>')
@@ -580,13 +609,14 @@ def fields_html(fields: list[Json], ctx: Context, thumbnail: bool) -> str:
         else:
             rows.append([f])
     out = []
+    names = dataclasses.replace(ctx, raw_mentions=True)
     for row in rows:
         span = 12 // len(row)
         for k, f in enumerate(row):
             column = f"{1 + k * span} / {1 + (k + 1) * span}"
             out.append(
                 f'<discord-embed-field style="grid-column: {column}">'
-                f'<div class="field-name">{inline(f.get("name", ""), ctx)}</div>'
+                f'<div class="field-name">{inline(f.get("name", ""), names)}</div>'
                 f'<div class="field-value">{markdown(f.get("value", ""), ctx)}</div></discord-embed-field>'
             )
     return "".join(out)
@@ -703,8 +733,8 @@ def message_html(message: Json, ctx: Context, *, grouped: bool, starter: bool = 
         attrs.append("bot")
     if message.get("flags", 0) & EPHEMERAL:
         attrs.append("ephemeral")
-    if message.get("edited_timestamp"):
-        attrs.append("edited")
+    if message.get("edited_timestamp") and message.get("content"):
+        attrs.append("edited")  # Discord writes "(edited)" after the text; an embed-only message shows none
     if grouped:
         attrs.append("message-body-only")
     if _pinged(message, ctx.viewer):
@@ -722,13 +752,31 @@ def message_html(message: Json, ctx: Context, *, grouped: bool, starter: bool = 
     body.append(components_html(message.get("components") or [], ctx))
     thread = message.get("thread")
     if thread and not starter:
-        count = thread.get("message_count", 0)
-        cta = f"{count} Message{'s' if count != 1 else ''}"
-        body.append(
-            f'<discord-thread slot="thread" name="{attr(thread["name"])}" cta="{attr(cta)}">'
-            f"{text(thread.get('last_message') or 'See thread')}</discord-thread>"
-        )
+        body.append(thread_html(thread, ctx))
     return f"<discord-message {' '.join(attrs)}>{''.join(body)}</discord-message>"
+
+
+def thread_html(thread: Json, ctx: Context) -> str:
+    """The thread under the message it started from: its name, "N Messages ›", and its latest message in one line
+    (avatar, name, text or "Click to see attachment", how long ago), as Discord shows it."""
+    count = thread.get("message_count", 0)
+    cta = f"{count} Message{'s' if count != 1 else ''}"
+    last = thread.get("last_message")
+    if isinstance(last, dict):
+        preview = plain_markdown(last.get("content") or "", ctx) if last.get("content") else ""
+        if not preview:
+            preview = "<em>Click to see attachment</em>" if last.get("has_embed") else ""
+        when = parse_time(last.get("timestamp"))
+        ago = relative(when, ctx.now) if when else ""
+        bot = " bot" if last.get("bot") else ""
+        inner = (
+            f'<discord-thread-message author="{attr(last.get("author", ""))}"{bot} '
+            f'avatar="{attr(default_avatar(last.get("author_id")))}" relative-timestamp="{attr(ago)}">'
+            f"{preview}</discord-thread-message>"
+        )
+    else:
+        inner = text(last or "There are no recent messages in this thread.")
+    return f'<discord-thread slot="thread" name="{attr(thread["name"])}" cta="{attr(cta)}">{inner}</discord-thread>'
 
 
 def interaction_html(header: Json, ctx: Context) -> str:
@@ -996,7 +1044,7 @@ def load(path: Path) -> tuple[list[Json], Json]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("scenes", nargs="?", type=Path, default=HERE / "scenes.json")
     parser.add_argument("--only", action="append", help="render only this scene (repeatable)")
     parser.add_argument("--widths", help="comma-separated widths instead of each scene's own, e.g. 400,800")

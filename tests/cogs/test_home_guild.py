@@ -25,5 +25,5 @@ async def test_other_servers_are_left(simcord_env: simcord.Env):
     admins = home.create_role("Admins", permissions=discord.Permissions(manage_guild=True))
     admin = home.add_member(simcord_env.create_user("admin"), roles=[admins])
     await simcord_env.settle()
-    result = await admin.slash(channel, "staff whoami")
+    result = await admin.slash(channel, "whoami")
     assert "not linked" in result.response.content

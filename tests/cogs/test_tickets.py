@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from fakes.series import FakeSeries
-from tests.helpers import STAFF_ROBLOX_ID, World, card_for, poll, thread_of
+from tests.helpers import STAFF_ROBLOX_ID, World, buttons, card_for, poll, sent, thread_of
 
 LONG = "x" * 4001
 
@@ -33,7 +33,7 @@ async def test_success(world: World, ticket):
         world.channel, "reply", ticket_id=ticket, message="  Please join the training center.  "
     )
     assert result.ephemeral
-    assert "Sent to" in result.response.content and "Please join the training center." in result.response.content
+    assert sent(result.response.content) and "Please join the training center." in result.response.content
     assert staff_messages(world.fake, ticket) == ["Please join the training center."]
     [request] = [r for r in world.fake.requests if r.method == "POST"]
     assert request.json == {"content": "Please join the training center.", "staffUserId": STAFF_ROBLOX_ID}
@@ -75,12 +75,12 @@ async def test_every_documented_error_word_for_word_with_the_text_back(
     result = await world.staff.slash(world.channel, "reply", ticket_id=target, message=text)
     assert result.ephemeral
     assert f"“{api_message}”" in result.response.content
-    assert "not sent" in result.response.content
+    assert "wasn't sent" in result.response.content
     assert result.response.embeds[0].description == text  # nothing typed is lost
     labels = [c["label"] for row in result.response.components for c in row["components"]]
     assert labels == buttons
     if setup == "claimed_by_other":
-        assert "It is claimed by **Amy**" in result.response.content
+        assert "**Amy** holds this ticket" in result.response.content
 
 
 async def test_claim_and_send(world: World, ticket):
@@ -88,7 +88,7 @@ async def test_claim_and_send(world: World, ticket):
     failed = await world.staff.slash(world.channel, "reply", ticket_id=ticket, message="On it!")
     assert "You must claim this ticket before replying" in failed.response.content
     done = await world.staff.click(failed.response, label="Claim and send")
-    assert done.ephemeral and "Sent to" in done.response.content
+    assert done.ephemeral and sent(done.response.content)
     assert world.fake.get_ticket(ticket)["ClaimedBy"] == STAFF_ROBLOX_ID
     assert staff_messages(world.fake, ticket) == ["On it!"]
     again = await world.staff.click(failed.response, label="Claim and send")
@@ -104,7 +104,7 @@ async def test_edit_and_send_prefills_the_modal(world: World, ticket):
     [label] = shown.modal["components"]
     assert label["component"]["value"] == "Draft answer"
     done = await world.staff.submit_modal(shown, {"reply_text": "Better answer"})
-    assert "Sent to" in done.response.content
+    assert sent(done.response.content)
     assert staff_messages(world.fake, ticket) == ["Better answer"]
 
 
@@ -166,10 +166,10 @@ async def test_hex_id_and_lowercase_prefix_are_accepted(world: World, ticket):
     await world.link(world.staff)
     world.fake.claim(ticket, STAFF_ROBLOX_ID)
     result = await world.staff.slash(world.channel, "reply", ticket_id="ticket-" + ticket[7:], message="ok")
-    assert "Sent to" in result.response.content
+    assert sent(result.response.content)
     mongo = world.fake.get_ticket(ticket)["_id"]
     shown = await world.staff.slash(world.channel, "ticket show", ticket_id=mongo)
-    assert ticket in shown.response.embeds[0].title
+    assert shown.response.embeds[0].footer.text == ticket
 
 
 async def test_too_long_message_is_refused_by_discord(world: World, ticket):
@@ -187,16 +187,15 @@ async def test_show_then_reply_button_then_modal(world: World, ticket):
     shown = await world.staff.slash(world.channel, "ticket show", ticket_id=ticket)
     assert shown.ephemeral
     embed = shown.response.embeds[0]
-    assert ticket in embed.title and "Can't rank up" in embed.title
+    assert embed.title == "Can't rank up" and embed.footer.text == ticket  # the subject first; the id to copy
     fields = {f.name: f.value for f in embed.fields}
-    assert fields["Status"] == "In progress" and fields["Priority"] == "Medium"
-    assert fields["Department"] == "Support Department"
-    assert "Staff Member" in fields["Claimed by"]
+    assert fields["Status"] == "In progress" and "Priority" not in fields  # medium is the default: not shown
+    assert fields["Claimed by"] == f"<@{world.staff.id}>"  # the linked member, the same as on the card
     assert any("Are you there?" in f.value for f in embed.fields)
     modal = await world.staff.click(shown.response, label="Reply")
-    assert modal.modal["title"] == "Reply to ticket"
+    assert modal.modal["title"] == "Reply to the player"
     done = await world.staff.submit_modal(modal, {"reply_text": "Yes, I am here.\nHow can I help?"})
-    assert done.ephemeral and "Sent to" in done.response.content
+    assert done.ephemeral and sent(done.response.content)
     assert staff_messages(world.fake, ticket) == ["Yes, I am here.\nHow can I help?"]
 
 
@@ -206,13 +205,13 @@ async def test_reply_button_works_after_a_restart(world: World, ticket, make_bot
     shown = await world.staff.slash(world.channel, "ticket show", ticket_id=ticket, public=True)
     assert shown.ephemeral and "Posted" in shown.response.content
     card = world.channel.last_message
-    assert card.embeds[0].title.startswith(ticket)
+    assert card.embeds[0].footer.text == ticket
     old_bot = world.env.bot
     await world.env.restart_bot(make_bot())
     assert world.env.bot is not old_bot
     modal = await world.staff.click(card, label="Reply")
     done = await world.staff.submit_modal(modal, {"reply_text": "After the restart"})
-    assert "Sent to" in done.response.content
+    assert sent(done.response.content)
     assert staff_messages(world.fake, ticket) == ["After the restart"]
 
 
@@ -253,3 +252,39 @@ async def test_autocomplete_limits_and_order(routed: World):
     [card] = card_for(w.channel, ids[7])
     inside = await w.staff.autocomplete(thread_of(w, card), "reply", "ticket_id", "")
     assert inside[0]["value"] == ids[7]
+
+
+async def test_department_autocomplete_asks_series_nothing_for_a_member_who_isnt_staff(world: World):
+    world.bot.services.workspace.config.value = None
+    before = world.fake.count("GET", "/tickets/config")
+    for typed in ("s", "su", "sup"):
+        choices = await world.player_fan.autocomplete(world.channel, "ticket transfer", "department", typed)
+        assert choices == []
+    await world.env.settle()
+    assert world.fake.count("GET", "/tickets/config") == before
+
+
+async def test_card_buttons_sit_in_two_rows_of_two_so_nothing_wraps_alone_on_a_phone(routed: World):
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket()["TicketId"]
+    await w.poll()
+    [card] = card_for(w.channel, tid)
+    assert [[c.label for c in row.children] for row in card.components] == [["Claim", "Reply"], ["Resolve", "Close"]]
+    w.fake.claim(tid, STAFF_ROBLOX_ID)
+    await w.poll()
+    [card] = card_for(w.channel, tid)
+    assert [[c.label for c in row.children] for row in card.components] == [["Reply", "Resolve"], ["Unclaim", "Close"]]
+
+
+async def test_the_close_question_has_a_way_to_say_no(routed: World):
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket()["TicketId"]
+    await w.poll()
+    [card] = card_for(w.channel, tid)
+    question = await w.staff.click(card, label="Close")
+    assert buttons(question.response) == ["Close ticket", "Keep it open"]
+    kept = await w.staff.click(question.response, label="Keep it open")
+    assert "Nothing changed" in kept.response.content and kept.response.components == []
+    assert w.fake.get_ticket(tid)["Status"] == "open"

@@ -16,6 +16,7 @@ import pytest
 from fakes.discord import MANAGE_GUILD, FakeDiscord
 from fakes.processes import BotProcesses
 from fakes.series import FakeSeries
+from tests.helpers import sent
 
 TOKEN = "e2e-discord-token"
 KEY = "e2e-series-key"
@@ -92,13 +93,22 @@ async def test_the_whole_path(world: World, bot: Bot):
     await d.wait_for_connection(timeout=30)
     await d.wait_for_commands({"staff", "reply", "ticket", "feed"}, guild_id=world.guild, timeout=30)
 
+    # At start, a fresh deploy is told its next steps (bot.checkup), and discord.py's voice warnings are silent
+    async with asyncio.timeout(20):
+        while "Next step: Staff links" not in bot.log():  # noqa: ASYNC110 - polling another process's log file
+            await asyncio.sleep(0.1)
+    log = bot.log()
+    assert "Next step: Feed routes: tickets aren't posted anywhere yet. In Discord, run /feed set" in log
+    assert "Setup: Series API key: valid for workspace" in log
+    assert "voice will NOT be supported" not in log
+
     # Linking
     link = await d.slash(
         world.guild,
         world.channel,
         world.admin,
         "staff link",
-        {"member": world.staff, "roblox_user_id": str(STAFF_ROBLOX_ID)},
+        {"member": world.staff, "roblox": str(STAFF_ROBLOX_ID)},
     )
     await link.final_message()
     assert link.ephemeral and "Linked" in link.content
@@ -111,10 +121,10 @@ async def test_the_whole_path(world: World, bot: Bot):
     assert failed.embeds[0]["description"] == "On it"
     claimed = await d.slash(world.guild, world.channel, world.staff, "ticket claim", {"ticket_id": ticket})
     await claimed.final_message()
-    assert "Ticket claimed successfully" in claimed.content
+    assert "is yours now" in claimed.content
     ok = await d.slash(world.guild, world.channel, world.staff, "reply", {"ticket_id": ticket, "message": "On it"})
     await ok.final_message()
-    assert ok.ephemeral and "Sent to" in ok.content
+    assert ok.ephemeral and sent(ok.content)
     assert [r.json for r in s.requests if r.path.endswith("/reply")][-1] == {
         "content": "On it",
         "staffUserId": STAFF_ROBLOX_ID,
@@ -134,16 +144,16 @@ async def test_the_whole_path(world: World, bot: Bot):
         world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "From the modal"}
     )
     await submitted.final_message()
-    assert submitted.ephemeral and "Sent to" in submitted.content
+    assert submitted.ephemeral and sent(submitted.content)
 
     # A new ticket appears as a card
     route = await d.slash(world.guild, world.channel, world.admin, "feed set", {"channel": world.channel})
     await route.final_message()
-    assert "now go to" in route.content
+    assert "now appear in" in route.content
     fresh = s.create_ticket(subject="Brand new ticket")["TicketId"]
 
     def is_card(tid):
-        return lambda m: bool(m.get("embeds")) and (m["embeds"][0].get("title") or "").startswith(tid + " ")
+        return lambda m: bool(m.get("embeds")) and (m["embeds"][0].get("footer") or {}).get("text") == tid
 
     new_card = await d.wait_for_message(world.channel, is_card(fresh), timeout=20)
     assert "Reply" in labels(new_card)
@@ -161,7 +171,7 @@ async def test_the_whole_path(world: World, bot: Bot):
         world.guild, world.channel, world.staff, modal["custom_id"], {text_input: "After the restart"}
     )
     await after.final_message(timeout=20)
-    assert "Sent to" in after.content
+    assert sent(after.content)
     await asyncio.sleep(6)  # at least one more poll after the restart
     cards = [m for m in d.messages(world.channel) if is_card(fresh)(m)]
     assert len(cards) == 1
@@ -175,3 +185,25 @@ async def test_the_whole_path(world: World, bot: Bot):
     assert "Traceback" not in log
     assert TOKEN not in log and KEY not in log
     assert not d.unknown_routes, d.unknown_routes
+
+
+async def test_a_second_copy_on_the_same_database_waits_and_takes_over_when_the_first_stops(world: World, bot: Bot):
+    """Defect: in a deploy overlap both copies would recover replies and post cards. The second waits, says why, and
+    never connects to Discord until the first has stopped."""
+    d = world.discord
+    first = await bot.start()
+    await d.wait_for_connection(timeout=30)
+    second = await bot.start()
+    for _ in range(200):  # the log is a file another process writes: look at it every 0.1 s, for 20 s at most
+        if "Another copy of Ticket Bridge" in bot.log():
+            break
+        await asyncio.sleep(0.1)
+    assert "Another copy of Ticket Bridge" in bot.log()
+    await asyncio.sleep(3)
+    assert d.identify_count == 1 and second.returncode is None  # waiting, not connected, not crashed
+    first.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(first.wait(), 30) == 0
+    await d.wait_for_connection(timeout=30, identify_count=2)  # the released lease lets it in at once
+    second.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(second.wait(), 30) == 0
+    assert "Traceback" not in bot.log()

@@ -1,4 +1,5 @@
-"""Prove FakeDiscord with a real, unmodified discord.py bot process (tests/e2e/demo_bot.py).
+"""Prove FakeDiscord with a real, unmodified discord.py bot process (tests/e2e/demo_bot.py), and with discord.py in
+this process the way the benchmarks use it (the fake on its own thread, events handed over in-process).
 
 Each bot runs as ``python -m tests.e2e.demo_bot`` with ``fakes/redirect`` first on ``PYTHONPATH`` (sitecustomize.py
 repoints discord.py at the fake). The bot's output goes to a file that is printed at teardown, so pytest shows it
@@ -8,8 +9,11 @@ for a failing test; every bot process is SIGKILLed in the fixture's ``finally``.
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +21,11 @@ from pathlib import Path
 import aiohttp
 import discord
 import pytest
+from discord import app_commands
 
 from fakes.discord import MANAGE_GUILD, FakeDiscord
 from fakes.processes import BotProcesses
+from fakes.threads import ServerThread
 
 TOKEN = "fake-token"
 
@@ -254,3 +260,86 @@ async def _reply_through_modal(world: World, message_id: int, text: str) -> None
         "custom_id": "body",
         "value": text,
     }
+
+
+async def test_requests_are_stamped_with_perf_counter_on_arrival(world: World) -> None:
+    """``at`` is ``time.perf_counter()`` when the request reached the fake: after it was sent, before the answer was
+    back, in order; unknown routes and refused requests are stamped too."""
+    fake = world.fake
+    api = f"{fake.base_url}/api/v10"
+    auth = {"Authorization": f"Bot {TOKEN}"}
+    windows: list[tuple[float, float]] = []
+    async with aiohttp.ClientSession() as session:
+        for url, headers in [
+            (f"{api}/users/@me", auth),
+            (f"{api}/channels/{world.channel_id}/pins", auth),  # unknown route
+            (f"{api}/users/@me", {}),  # 401
+        ]:
+            sent = time.perf_counter()
+            async with session.get(url, headers=headers) as response:
+                await response.read()
+            windows.append((sent, time.perf_counter()))
+    assert [r.status for r in fake.requests] == [200, 404, 401]
+    stamps = [r.at for r in fake.requests]
+    assert all(sent <= at <= answered for (sent, answered), at in zip(windows, stamps, strict=True))
+    assert stamps == sorted(stamps)
+
+
+async def test_on_its_own_thread_with_events_handed_over_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmarks' set-up: the fake on a ServerThread (its own loop), discord.py on this loop logged in over REST
+    but without a gateway; the guild comes from ``guild_create_payload``, the interaction from ``prepare_slash``.
+    The fake answers the callback and followup, and stamps the first response's arrival."""
+    server = ServerThread("fake-discord-test")
+    fake = FakeDiscord(token=TOKEN)
+    client = discord.Client(intents=discord.Intents.none())
+    tree = app_commands.CommandTree(client)
+    here = threading.current_thread()
+    handled_on: list[threading.Thread] = []
+
+    @tree.command(description="pong, after a deferral")
+    async def ping(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        handled_on.append(threading.current_thread())
+        await interaction.followup.send("pong")
+
+    try:
+        guild_id = int(server.call_sync(fake.add_guild, "Staff HQ")["id"])
+        channel_id = int(server.call_sync(fake.add_channel, guild_id, "tickets")["id"])
+        user = server.call_sync(fake.add_user, "staffer")
+        server.call_sync(fake.add_member, guild_id, user)
+        monkeypatch.setattr(discord.http.Route, "BASE", f"{server.run_sync(fake.start())}/api/v10")
+        await client.login(TOKEN)
+        await tree.sync()
+        with pytest.raises(ValueError, match="not synced"):
+            await server.call(fake.prepare_slash, guild_id, channel_id, int(user["id"]), "pong")
+
+        guild = client._connection._add_guild_from_data(await server.call(fake.guild_create_payload, guild_id))
+        assert guild.get_channel(channel_id) is not None and guild.me is not None
+        handle = await server.call(fake.prepare_slash, guild_id, channel_id, int(user["id"]), "ping")
+        assert handle.first_response_at is None
+        payload = await server.call(copy.deepcopy, handle.payload)
+        sent = time.perf_counter()
+        client._connection.parse_interaction_create(payload)
+        message = await server.run(handle.final_message(timeout=5))
+
+        assert (message["content"], handle.ephemeral, handle.response_type) == ("pong", True, 5)
+        assert handled_on == [here] and await server.call(threading.current_thread) is not here  # two threads
+        callback = (await server.call(fake.find_requests, "POST", r"/interactions/\d+/[^/]+/callback"))[0]
+        followup = (await server.call(fake.find_requests, "POST", r"/webhooks/\d+/[^/]+"))[0]
+        assert sent < handle.first_response_at == callback.at < followup.at
+
+        # A second initial response is refused (40060) and does not move the first response's time.
+        first = handle.first_response_at
+        async with aiohttp.ClientSession() as session:
+            url = f"{fake.base_url}/api/v10/interactions/{handle.id}/{handle.token}/callback"
+            async with session.post(url, json={"type": 4, "data": {"content": "again"}}) as response:
+                assert response.status == 400 and (await response.json())["code"] == 40060
+
+        def state() -> tuple[object, ...]:
+            return handle.first_response_at, handle.errors, fake.unknown_routes, fake.server_errors
+
+        assert await server.call(state) == (first, ["second initial response (40060)"], [], [])
+    finally:
+        await client.close()
+        server.run_sync(fake.close())
+        server.stop()

@@ -21,13 +21,8 @@ HEADSHOT_KEYS = {"targetId", "state", "imageUrl", "version"}
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeRoblox]:
-    roblox = FakeRoblox()
-    await roblox.start()
-    try:
-        yield roblox
-    finally:
-        await roblox.close()
+def fake(roblox_fake: FakeRoblox) -> FakeRoblox:
+    return roblox_fake
 
 
 @pytest.fixture

@@ -807,7 +807,9 @@ async def test_seed_demo_tickets() -> None:
     assert len({t["Priority"] for t in made}) >= 3
 
 
-async def test_cli_runs_and_stops_on_ctrl_c() -> None:
+async def run_cli(*args: str, path: str = "/tickets/list") -> tuple[int, int, str, str]:
+    """``python -m fakes.series --port 0 ARGS``: one request to ``path``, then Ctrl+C; (HTTP status, exit code,
+    stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -818,6 +820,7 @@ async def test_cli_runs_and_stops_on_ctrl_c() -> None:
         "dev-key",
         "--seed",
         "3",
+        *args,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -834,18 +837,39 @@ async def test_cli_runs_and_stops_on_ctrl_c() -> None:
                 lines.append(line)
                 if m := re.search(r"(http://127\.0\.0\.1:\d+)", line):
                     url = m.group(1)
-            lines.append((await proc.stdout.readline()).decode())
-        assert any("dev-key" in line for line in lines)
         async with (
             aiohttp.ClientSession() as session,
-            session.get(f"{url}/tickets/list", headers={"apikey": "dev-key"}) as resp,
+            session.get(f"{url}{path}", headers={"apikey": "dev-key"}) as resp,
         ):
-            assert resp.status == 200
-            assert (await resp.json())["data"]["Pagination"]["TotalCount"] == 3
+            status = resp.status
+            if path == "/tickets/list" and status == 200:
+                assert (await resp.json())["data"]["Pagination"]["TotalCount"] == 3
         proc.send_signal(signal.SIGINT)
         async with asyncio.timeout(20):
-            assert await proc.wait() == 0
+            out, err = await proc.communicate()
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+    return status, proc.returncode, "".join(lines) + out.decode(), err.decode()
+
+
+async def test_cli_runs_prints_each_request_and_stops_on_ctrl_c() -> None:
+    status, code, out, err = await run_cli()
+    assert status == 200 and code == 0
+    assert "dev-key" in out and "Each request is printed" in out
+    assert "GET /tickets/list -> 200" in err
+
+
+async def test_cli_switches_show_the_plan_refusals_and_q_quiets_it() -> None:
+    status, code, out, err = await run_cli("--no-premium", "-q")
+    assert status == 403 and code == 0
+    assert f"without Premium: “{MSG_PREMIUM}”" in out
+    assert "/tickets/list" not in err
+    status, _, out, err = await run_cli("--module-off", path="/tickets/config")
+    assert status == 403 and f"GET /tickets/config -> 403 '{MSG_NOT_ENABLED}'" in err
+
+
+async def test_cli_never_prints_the_key_in_a_request_line() -> None:
+    _, _, _, err = await run_cli(path="/basic/check-key/dev-key")
+    assert "GET /basic/check-key/<key> -> 200" in err and "dev-key" not in err

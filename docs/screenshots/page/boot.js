@@ -40,7 +40,7 @@ const OVERRIDES = {
 		.discord-message-edited { color: ${T.muted}; font-size: 0.625rem; margin-left: 0.25rem; }
 		.discord-message-ephemeral { color: ${T.muted}; font-size: 0.75rem; line-height: 1rem; margin-top: 4px; }
 		.discord-message-ephemeral-link { color: ${T.link} !important; font-weight: 400 !important; }
-		.discord-message-content { line-height: 1.375rem; }
+		.discord-message-content { line-height: 1.375rem; min-width: 0; }
 		.discord-author-avatar img { width: 40px; height: 40px; }
 		.discord-author-avatar, .discord-message-body-only-indent { flex-shrink: 0; }
 		:host([highlight]) { background-color: rgba(240, 177, 50, 0.08); }
@@ -96,8 +96,16 @@ const OVERRIDES = {
 	'discord-link': `a { color: ${T.link}; }`,
 	'discord-time': `:host { background-color: rgba(78, 80, 88, 0.3); border-radius: 3px; padding: 0 2px; }`,
 	'discord-subscript': `small { color: ${T.muted}; font-size: 0.8125rem; line-height: 1.0625rem; }`,
+	'discord-thread-message': `
+		:host { min-width: 0; color: ${T.muted}; }
+		.discord-thread-message-content { min-width: 0; overflow: hidden; white-space: nowrap; text-overflow: ellipsis;
+			display: block; flex: 1 1 auto; }
+		.discord-thread-message-username { color: ${T.header}; }
+		.discord-thread-message-timestamp { color: ${T.muted}; }
+		.discord-application-tag { background-color: ${T.primary}; }`,
 	'discord-thread': `:host { background-color: ${T.embed}; max-width: min(480px, 100%); box-sizing: border-box; }
 		.discord-thread-top { min-width: 0; }
+		.discord-thread-bottom { min-width: 0; overflow: hidden; }
 		.discord-thread-cta { color: ${T.link}; }`,
 	'discord-modal': `
 		*, *::before, *::after, ::backdrop { transition: none !important; animation: none !important; }

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import discord
 import pytest
+import simcord
 
-from tests.helpers import World, card_for, cards, feed, poll
+from bot.render import STATUS_COLOURS, short_ref
+from tests.helpers import World, buttons, card_for, cards, feed, poll
 
 
 async def test_feed_set_needs_manage_server(world: World):
+    with pytest.raises(simcord.SetupError, match="default-member-permissions"):
+        await world.staff.slash(world.channel, "feed set", channel=world.channel)  # hidden from them
+    await world.allow("feed", world.staff)  # shown to them by an admin's override: still refused
     result = await world.staff.slash(world.channel, "feed set", channel=world.channel)
     assert result.ephemeral and "Manage Server" in result.response.content
     assert await feed(world).repo.routes() == []
@@ -17,18 +22,21 @@ async def test_feed_set_needs_manage_server(world: World):
 async def test_crash_in_the_middle_of_a_poll(routed: World, make_bot):
     w = routed
     ids = [w.fake.create_ticket(subject=f"T{i}")["TicketId"] for i in range(3)]
-    # The process dies while handling the second ticket of the poll.
+    # The process dies while handling the second ticket of the poll (a BaseException: nothing catches a crash).
     calls = {"n": 0}
     original = feed(w).publisher.sync_ticket
+
+    class Crash(BaseException):
+        pass
 
     async def flaky(ticket, *, config):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("simulated crash")
+            raise Crash()
         await original(ticket, config=config)
 
     feed(w).publisher.sync_ticket = flaky
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Crash):
         await feed(w).poll_once()
     assert len(cards(w.channel)) == 1
     await w.env.restart_bot(make_bot())
@@ -45,9 +53,9 @@ async def test_resolved_tickets_leave_the_scan_and_reopened_ones_come_back(route
     w.fake.set_status(tid, "closed")
     await feed(w).poll_once()  # fetched once, because it left the active lists
     [card] = card_for(w.channel, tid)
-    assert {f.name: f.value for f in card.embeds[0].fields}["Status"] == "Closed"
-    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
-    assert card.embeds[0].colour == discord.Colour.dark_grey()
+    assert {f.name: f.value for f in card.embeds[0].fields}["Status"].startswith("Closed by Staff Member <t:")
+    assert buttons(card) == ["Reopen"]
+    assert card.embeds[0].colour == STATUS_COLOURS["closed"]
     before = len(w.fake.requests)
     await feed(w).poll_once()
     assert not [r for r in w.fake.requests[before:] if r.path.startswith("/tickets/get/")]
@@ -63,19 +71,26 @@ async def test_card_buttons_act_and_update_the_card_at_once(routed: World):
     tid = w.fake.create_ticket()["TicketId"]
     await poll(w)
     [card] = card_for(w.channel, tid)
+    assert buttons(card) == ["Claim", "Reply", "Resolve", "Close"]  # the main action first
     result = await w.staff.click(card, label="Claim")
-    assert result.ephemeral and "Ticket claimed successfully" in result.response.content
+    assert result.ephemeral and result.response.content.startswith("✅ **Help with ranking** (#")
+    assert "is yours now" in result.response.content and "successfully" not in result.response.content
     [card] = card_for(w.channel, tid)
     assert {f.name: f.value for f in card.embeds[0].fields}["Claimed by"] == f"<@{w.staff.id}>"
+    assert buttons(card) == ["Reply", "Resolve", "Unclaim", "Close"]  # now Reply leads; Unclaim and Close below
     result = await w.staff.click(card, label="Resolve")
-    assert "Status changed to resolved" in result.response.content
+    assert "is resolved" in result.response.content
     [card] = card_for(w.channel, tid)
-    assert [c.label for row in card.components for c in row.children] == ["Unclaim", "Reply", "Reopen", "Close"]
-    result = await w.staff.click(card, label="Close")
+    assert buttons(card) == ["Reopen", "Close"]
+    question = await w.staff.click(card, label="Close")  # asks first
+    assert question.ephemeral and question.response.content.startswith("Close **Help with ranking**")
+    assert w.fake.get_ticket(tid)["Status"] == "resolved"  # nothing happened yet
+    closed = await w.staff.click(question.response, label="Close ticket")
+    assert "Closed **Help with ranking**" in closed.response.content
     [card] = card_for(w.channel, tid)
-    assert [c.label for row in card.components for c in row.children] == ["Reopen"]
+    assert buttons(card) == ["Reopen"]
     result = await w.staff.click(card, label="Reopen")
-    assert "Status changed to open" in result.response.content
+    assert "Reopened" in result.response.content
 
 
 async def test_unlinked_click_is_refused_without_api_call(routed: World):
@@ -99,7 +114,7 @@ async def test_feed_show_reports_a_channel_the_bot_cannot_post_in(world: World):
     assert "missing **Send Messages**" in result.response.content
     first = w.fake.create_ticket()["TicketId"]
     await poll(w)
-    shown = await w.staff.slash(w.channel, "feed show")
+    shown = await w.admin.slash(w.channel, "feed show")
     value = shown.response.embeds[0].fields[0].value
     assert "missing **Send Messages**" in value and "Last problem" in value
     later = []
@@ -153,6 +168,26 @@ async def test_any_poll_failure_backs_off_instead_of_spinning(routed: World):
     assert calls["n"] == 2 and feed(w)._failures == 2
 
 
+async def test_no_premium_is_said_in_series_words_and_asked_again_only_every_five_minutes(routed: World):
+    w = routed
+    w.fake.premium = False
+    lists = lambda: sum(r.method == "GET" and r.path == "/tickets/list" for r in w.fake.requests)  # noqa: E731
+    before = lists()
+    for _ in range(19):  # 285 s of polls every 15 s: one try, then the five-minute wait
+        await poll(w)
+    assert lists() - before == 1
+    shown = await w.admin.slash(w.channel, "feed show")
+    text = shown.response.embeds[0].description
+    assert "Series refuses the bot: “Tickets module requires a Premium or Enterprise subscription”" in text
+    assert "asks again every 5 minutes" in text
+
+    w.fake.premium = True  # the subscription comes back: the next try after the wait works, and the note goes
+    await w.env.advance_time(30)
+    assert lists() - before > 1  # it listed again (every page)
+    shown = await w.admin.slash(w.channel, "feed show")
+    assert "refuses" not in shown.response.embeds[0].description
+
+
 async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
     w = routed
     tid = w.fake.create_ticket()["TicketId"]
@@ -169,3 +204,52 @@ async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
     [again] = card_for(w.channel, tid)
     assert again.id != card.id and not again.content  # recreated, and nobody pinged again
     assert pings >= 1
+
+
+def rename(w: World, ticket_id: str, new_id: str) -> None:
+    """Series lists a ticket under an id of a shape the bot's own pattern doesn't know."""
+    ticket = w.fake.tickets.pop(ticket_id)
+    ticket["TicketId"] = new_id
+    w.fake.tickets[new_id] = ticket
+
+
+async def test_an_odd_ticket_id_is_data_and_one_ticket_never_stops_the_feed(routed: World):
+    """Defect: a listed TicketId outside TICKET-<digits>-<alnum> aborted every poll. Now it is fetched (its id is
+    encoded in the path), gets its card, and the others get theirs in the same poll."""
+    w = routed
+    first, odd, last = (w.fake.create_ticket(subject=s)["TicketId"] for s in ("First", "Odd", "Last"))
+    rename(w, odd, "TICKET-123-ABCD-EF/..")
+    await poll(w)
+    assert [len(card_for(w.channel, t)) for t in (first, "TICKET-123-ABCD-EF/..", last)] == [1, 1, 1]
+    assert [r.path for r in w.fake.requests if "ABCD-EF" in r.path] == ["/tickets/get/TICKET-123-ABCD-EF%2F%2E%2E"]
+
+
+async def test_discord_refusing_one_card_holds_back_only_that_ticket(routed: World):
+    """Defect: one card Discord refused (400) aborted the poll, and the next poll hit it again, for ever. Now the
+    other cards are posted in the same poll, the refused one is retried on its own back-off and named in
+    /feed show, and it arrives once Discord takes it."""
+    w = routed
+    refused, fine = (w.fake.create_ticket(subject=s)["TicketId"] for s in ("Refused", "Fine"))
+    w.env.inject_error(
+        "POST", f"/channels/{w.channel.id}/messages", status=400, code=50035, message="Invalid Form Body", times=1
+    )
+    await poll(w)
+    assert card_for(w.channel, refused) == [] and len(card_for(w.channel, fine)) == 1
+    shown = await w.admin.slash(w.channel, "feed show")
+    text = " ".join(f.value for f in shown.response.embeds[0].fields)
+    assert short_ref(refused) in text and "Invalid Form Body" in text
+    await poll(w)
+    assert len(card_for(w.channel, refused)) == 1 and len(card_for(w.channel, fine)) == 1
+    shown = await w.admin.slash(w.channel, "feed show")
+    assert short_ref(refused) not in " ".join(f.value for f in shown.response.embeds[0].fields)
+
+
+async def test_series_refusing_one_tickets_details_holds_back_only_that_ticket(routed: World):
+    w = routed
+    broken, fine = (w.fake.create_ticket(subject=s)["TicketId"] for s in ("Broken", "Fine"))
+    odd = {"success": False, "error": {"code": 400, "message": "Ticket data is corrupted"}}
+    w.fake.fail_next("GET", f"^/tickets/get/{broken}$", status=400, json=odd)
+    await poll(w)
+    assert card_for(w.channel, broken) == [] and len(card_for(w.channel, fine)) == 1
+    await poll(w)
+    assert len(card_for(w.channel, broken)) == 1
