@@ -29,7 +29,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from tests.model.driver import avoid_from_env, execute
+from tests.model.driver import PRELUDE, TALLY, HarnessError, avoid_from_env, execute
 from tests.model.ops import programs
 from tests.model.regressions import FIXED, KNOWN, NEW, Regression
 
@@ -61,7 +61,7 @@ def _seeded(test):  # noqa: ANN001, ANN202 - a decorator
 )
 @given(program=programs(STEPS))
 def test_random_programs_keep_every_invariant(program):
-    execute(program, avoid=AVOID)
+    execute(program, avoid=AVOID, tally=TALLY)
 
 
 def _param(regression: Regression):  # noqa: ANN202
@@ -74,4 +74,24 @@ def _param(regression: Regression):  # noqa: ANN202
 
 @pytest.mark.parametrize("regression", [_param(r) for r in (*KNOWN, *NEW, *FIXED)])
 def test_regression_program(regression: Regression):
-    execute(regression.program)
+    run = execute(regression.program)
+    # A regression that passes only because a step did nothing (a button the bot no longer shows, an option it
+    # renamed) proves nothing: every step must have run, except the ones its entry says may not.
+    skipped = [(i, op, why) for i, op, why in run.skipped if i - len(PRELUDE) not in regression.may_skip]
+    if skipped:
+        raise HarnessError(f"{regression.name}: steps skipped: {skipped}\n" + "\n".join(run.trace))
+
+
+# In the bounded run, this share of random steps (after the prelude) must really run: below it, the strategy and
+# the bot have drifted apart (buttons renamed, options changed) and the programs test much less than they seem to.
+MIN_SHARE_RAN = 0.6
+
+
+def test_random_programs_mostly_ran():
+    """Runs after the random programs (pytest keeps file order); skipped when they didn't run in this session."""
+    if TALLY.programs == 0:
+        pytest.skip("no random programs ran in this session")
+    print(f"\nmodel: {TALLY.programs} programs, {TALLY.ran} steps ran, skipped: {dict(TALLY.skipped.most_common())}")
+    assert TALLY.share_ran >= MIN_SHARE_RAN, (
+        f"only {TALLY.share_ran:.0%} of the random steps ran (skipped by kind: {dict(TALLY.skipped.most_common())})"
+    )

@@ -31,9 +31,28 @@ from .ops import OFFER_LABELS, Converge, Link, Op, Poll, SetRoute, Skip
 from .state import Box, Model, Offered, Submission, TicketInfo
 from .world import World
 
-__all__ = ("DEFECTS", "KNOWN_DEFECTS", "NEW_DEFECTS", "PRELUDE", "Run", "avoid_from_env", "execute")
+__all__ = (
+    "DEFECTS",
+    "KNOWN_DEFECTS",
+    "NEW_DEFECTS",
+    "PRELUDE",
+    "TALLY",
+    "HarnessError",
+    "Run",
+    "Tally",
+    "avoid_from_env",
+    "execute",
+)
 
 PRELUDE: tuple[Op, ...] = (Link(member=0, who=0), Link(member=1, who=1), SetRoute(dept=None, channel="tickets"))
+# The buttons that act on a ticket (Close only asks; "Close ticket", under its question, closes).
+CARD_ACTIONS: dict[str, tuple[str, str | None]] = {
+    "Claim": ("claim", None),
+    "Unclaim": ("unclaim", None),
+    "Resolve": ("status", "resolved"),
+    "Close ticket": ("status", "closed"),
+    "Reopen": ("status", "open"),
+}
 CONVERGE_POLLS = 47  # 705 s: longer than the longest back-off (300 s) and the route retry (600 s)
 
 # Every defect found, by the name TICKET_BRIDGE_MODEL_AVOID uses to keep programs from triggering it, so a run can
@@ -137,11 +156,15 @@ class Run:
         self.step = Step(-1, Converge(), 0)
         self.pings: Counter[tuple[str, str]] = Counter()
         self.trace: list[str] = []
+        self.skipped: list[tuple[int, Op, str]] = []  # (index, op, why) of every step that did nothing
+        self.ran = 0  # steps after the prelude that did run (the final Converge not counted)
         self._serial = 0
 
     # -- running ------------------------------------------------------------------------------------------------
 
-    async def execute(self, ops: Sequence[Op]) -> None:
+    async def execute(self, ops: Sequence[Op], *, strict: int = 0) -> None:
+        """Run ``ops`` one by one, checking every invariant after each; the first ``strict`` (the prelude) must
+        not skip: a program built on a prelude that didn't happen tests nothing (:class:`HarnessError`)."""
         for index, op in enumerate(ops):
             departments = {tid: t["Department"] for tid, t in self.world.fake.tickets.items()}
             self.step = Step(index, op, len(self.world.fake.requests), departments=departments)
@@ -156,6 +179,15 @@ class Run:
                 except TimeoutError as exc:
                     raise inv.UnexpectedError(f"the bot hung: SimCord could not settle ({exc})") from None
                 self.trace.append(self._line(index, op))
+                if self.step.skipped is not None:
+                    self.skipped.append((index, op, self.step.skipped))
+                    if index < strict:
+                        raise HarnessError(
+                            f"prelude step {index} {op!r} was skipped ({self.step.skipped}): the harness no longer "
+                            "matches the bot\n" + "\n".join(self.trace)
+                        )
+                elif index >= strict and not isinstance(op, Converge):
+                    self.ran += 1
                 self.check_step()
             except inv.Violation as violation:
                 self.trace.append(f"{self._line(index, op)}  <-- {type(violation).__name__}")
@@ -205,14 +237,26 @@ class Run:
         return await self._interact(member, f"/{name} by {actor.name}", command)
 
     async def click(
-        self, member: int, message: Any, label: str, *, retry_of: Submission | None = None
+        self,
+        member: int,
+        message: Any,
+        label: str,
+        *,
+        retry_of: Submission | None = None,
+        ticket_id: str | None = None,
     ) -> simcord.InteractionResult | None:
+        """Click a button as staff member ``member``: on a card, under a failed reply (``retry_of``), or under the
+        question **Close** asks (``ticket_id``: the ticket it is about)."""
         actor = self.world.staff[member]
         if retry_of is not None:
             self.expect_retry(member, retry_of, label)
-        elif label in ("Claim", "Unclaim", "Resolve", "Close", "Reopen"):
-            self.expect_card_action(member, message, label)
+        elif label in CARD_ACTIONS:
+            self.expect_card_action(member, ticket_id or inv.card_ticket(message), label)
         return await self._interact(member, f"{label!r} clicked by {actor.name}", actor.click(message, label=label))
+
+    async def click_as_admin(self, message: Any, label: str) -> simcord.InteractionResult | None:
+        admin = self.world.admin
+        return await self._interact(None, f"{label!r} clicked by {admin.name}", admin.click(message, label=label))
 
     async def submit(self, box: Box, text: str) -> simcord.InteractionResult | None:
         actor = self.world.staff[box.member]
@@ -279,7 +323,9 @@ class Run:
         with contextlib.suppress(FakeApiError):
             change()
 
-    def submitted(self, member: int, ticket_id: str, text: str, *, via: str, expect: bool = True) -> Submission:
+    def submitted(
+        self, member: int, ticket_id: str, text: str, *, via: str, expect: bool = True, claim_first: bool = False
+    ) -> Submission:
         submission = Submission(
             n=len(self.model.submissions) + 1,
             member=member,
@@ -292,7 +338,10 @@ class Run:
         self.model.submissions.append(submission)
         self.step.submitted.append(submission)
         if expect:
-            self.expect_sent(member, ticket_id, text, what=f"{via} {text!r} by s{member} (holding the claim)")
+            holding = "claiming it first" if claim_first else "holding the claim"
+            self.expect_sent(
+                member, ticket_id, text, what=f"{via} {text!r} by s{member} ({holding})", claim_first=claim_first
+            )
         return submission
 
     def answered(
@@ -355,15 +404,8 @@ class Run:
         what = f"{label!r} by s{member} on {submission.text!r} (ticket {submission.ticket})"
         self.expect_sent(member, submission.ticket, submission.text, what=what, claim_first=label == "Claim and send")
 
-    def expect_card_action(self, member: int, card: discord.Message, label: str) -> None:
-        ticket_id = (card.embeds[0].title or "").split(" · ", 1)[0]
-        action, arg = {
-            "Claim": ("claim", None),
-            "Unclaim": ("unclaim", None),
-            "Resolve": ("status", "resolved"),
-            "Close": ("status", "closed"),
-            "Reopen": ("status", "open"),
-        }[label]
+    def expect_card_action(self, member: int, ticket_id: str, label: str) -> None:
+        action, arg = CARD_ACTIONS[label]
         self.expect_ticket_action(member, ticket_id, action, arg, what=f"{label!r} on {ticket_id}'s card by s{member}")
 
     def expect_ticket_action(
@@ -397,7 +439,7 @@ class Run:
     ) -> None:
         """A staff action answered "Nothing was changed" must really have changed nothing on Series."""
         text = inv.answer_text(result)
-        if "Nothing was changed" in text and self.ticket_state(ticket_id) != before:
+        if ("Nothing was changed" in text or "Nothing changed" in text) and self.ticket_state(ticket_id) != before:
             raise inv.Misleading(
                 f"the answer says {text[:120]!r}, but on Series {ticket_id} went from (claimed by, status, "
                 f"department) {before} to {self.ticket_state(ticket_id)}"
@@ -484,7 +526,7 @@ class Run:
                 self.model.ghosts.add(int(parts[4]))  # "Unknown Message" for a card that is still there
             request = self.world.env.http_requests[failure.index]
             embeds = (request.json or {}).get("embeds") if isinstance(request.json, dict) else None
-            ticket_id = (embeds[0].get("title") or "").split(" · ", 1)[0] if embeds else None
+            ticket_id = ((embeds[0].get("footer") or {}).get("text") or "") if embeds else None
             if not ticket_id:  # an edit, a fetch, a thread or a thread post: find the card by message id
                 message_id = int(parts[4]) if channel is not None and len(parts) > 4 else int(parts[2])
                 views = views or inv.card_views(self)
@@ -493,14 +535,46 @@ class Run:
                 self.model.failing.add(ticket_id)
 
 
-async def run_program(program: Sequence[Op], *, avoid: frozenset[str] = frozenset()) -> Run:
+class HarnessError(Exception):
+    """The harness doesn't match the bot (a prelude step skipped, a regression that no longer does what it says).
+    Not a :class:`~tests.model.invariants.Violation`: an xfail waiting for a violation doesn't swallow it."""
+
+
+@dataclass
+class Tally:
+    """Across every program a test session ran: how many steps (after the prelude) ran, and how many skipped."""
+
+    programs: int = 0
+    ran: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # by op kind
+
+    def add(self, run: Run) -> None:
+        self.programs += 1
+        self.ran += run.ran
+        self.skipped.update(type(op).__name__ for index, op, _ in run.skipped if index >= len(PRELUDE))
+
+    @property
+    def share_ran(self) -> float:
+        total = self.ran + sum(self.skipped.values())
+        return self.ran / total if total else 1.0
+
+
+TALLY = Tally()  # what tests/test_model.py's random programs did in this session
+
+
+async def run_program(program: Sequence[Op], *, avoid: frozenset[str] = frozenset(), tally: Tally | None = None) -> Run:
     with tempfile.TemporaryDirectory(prefix="ticket-bridge-model-") as tmp:
         async with World.open(Path(tmp)) as world:
             run = Run(world, avoid)
-            await run.execute([*PRELUDE, *program, Converge()])
+            try:
+                await run.execute([*PRELUDE, *program, Converge()], strict=len(PRELUDE))
+            finally:
+                if tally is not None:
+                    tally.add(run)
             return run
 
 
-def execute(program: Sequence[Op], *, avoid: frozenset[str] = frozenset()) -> None:
-    """Run one program in a fresh world (its own event loop); raise the first invariant it breaks."""
-    asyncio.run(run_program(program, avoid=avoid))
+def execute(program: Sequence[Op], *, avoid: frozenset[str] = frozenset(), tally: Tally | None = None) -> Run:
+    """Run one program in a fresh world (its own event loop); raise the first invariant it breaks. Returns the
+    finished run (its trace, and which steps were skipped); ``tally`` counts its steps."""
+    return asyncio.run(run_program(program, avoid=avoid, tally=tally))

@@ -18,7 +18,7 @@ from discord import app_commands
 
 from bot.api import SeriesError
 from bot.errors import UserFacingError
-from bot.render import STATUS_LABELS
+from bot.render import STATUS_LABELS, short_ref
 
 from .world import CHANNELS
 
@@ -120,7 +120,13 @@ class CardView:
 
     @property
     def live(self) -> bool:
-        return not (self.message.content or "").startswith(MOVED)
+        """Not the greyed card of a ticket that moved to another channel ("➡️ Moved to #…")."""
+        return not (self.message.embeds[0].description or "").startswith(MOVED)
+
+
+def card_ticket(message: discord.Message | Any) -> str:
+    """The ticket a card is about: its footer carries the full ticket id (the title is the subject)."""
+    return message.embeds[0].footer.text or "" if message.embeds else ""
 
 
 def live_cards(run: Run, views: list[CardView]) -> list[CardView]:
@@ -133,14 +139,16 @@ def live_cards(run: Run, views: list[CardView]) -> list[CardView]:
 
 
 def card_views(run: Run) -> dict[str, list[CardView]]:
-    """Every ticket card in the staff channels, by ticket id."""
+    """Every ticket card in the staff channels, by ticket id (a card's footer is its ticket's id)."""
+    known = {t.id for t in run.model.tickets} | set(run.world.fake.tickets)
     views: dict[str, list[CardView]] = {}
     for key in CHANNELS:
         for message in run.world.channels[key].history():
-            if message.type is not discord.MessageType.default or not message.embeds or not message.embeds[0].title:
+            if message.type is not discord.MessageType.default or not message.embeds:
                 continue
-            ticket_id = message.embeds[0].title.split(" · ", 1)[0]
-            views.setdefault(ticket_id, []).append(CardView(ticket_id, key, message))
+            ticket_id = card_ticket(message)
+            if ticket_id in known:
+                views.setdefault(ticket_id, []).append(CardView(ticket_id, key, message))
     return views
 
 
@@ -175,14 +183,23 @@ def threads_of(run: Run, view: CardView) -> list[simcord.ChannelHandle]:
     using the old card's thread, so then every thread of that ticket in the card's channel."""
     threads = run.world.channels[view.channel].threads
     own = [t for t in threads if t.id == view.message.id]
-    return own or [t for t in threads if (t.name or "").startswith(f"{view.ticket} ")]
+    return own or [t for t in threads if (t.name or "").endswith(f" · {short_ref(view.ticket)}")]
 
 
 def mirrored(run: Run, view: CardView) -> Counter[str]:
-    """How many times each Series message (by its msj_ id) was posted in the card's thread."""
-    keys = Counter(_mirrored_key(m) for thread in threads_of(run, view) for m in thread.history() if m.embeds)
-    keys.pop(None, None)
-    return keys  # type: ignore[return-value]
+    """How many times each Series message (by its msj_ key) was posted in the card's thread.
+
+    A thread post is the message's text as its embed's description; every text a program writes is unique (a
+    serial number), so the text names the message. A post matching no message counts under ``?<its text>``."""
+    ticket = run.world.fake.tickets.get(view.ticket) or {}
+    by_text = {(m.get("Content") or "").strip(): k for k, m in (ticket.get("Content") or {}).items()}
+    keys: Counter[str] = Counter()
+    for thread in threads_of(run, view):
+        for message in thread.history():
+            if message.embeds:
+                text = (message.embeds[0].description or "").strip()
+                keys[by_text.get(text, f"?{text[:60]}")] += 1
+    return keys
 
 
 # -- 0: no unexpected exception ---------------------------------------------------------------------------------
@@ -233,7 +250,12 @@ def _told(result: simcord.InteractionResult | None, submission: Submission) -> t
     """(confirmed as sent, text handed back, said it may or may not have arrived)."""
     messages = answer_messages(result)
     text = " ".join(m.content for m in messages)
-    confirmed = "✅ **Sent to" in text or "already arrived" in text or "already delivered" in text
+    confirmed = (
+        "**Sent** to" in text
+        or "and **sent** your reply" in text
+        or "already arrived" in text
+        or "already delivered" in text
+    )
     handed = any(e.description == submission.text for m in messages for e in m.embeds)
     return confirmed, handed, "may or may not" in text
 
@@ -265,17 +287,28 @@ def handed_back_anywhere(run: Run, submission: Submission) -> bool:
     messages += [m for member, r in run.model.all_results if member == submission.member for m in answer_messages(r)]
     if any(e.description == submission.text for m in messages for e in m.embeds):
         return True
-    return any(e.description == submission.text for m in run.world.dm_history(submission.member) for e in m.embeds)
+    if any(e.description == submission.text for m in run.world.dm_history(submission.member) for e in m.embeds):
+        return True
+    # After a restart the author is told how each of their replies ended, quoting it (in full: a program's texts
+    # are short), by DM or with a mention.
+    return any(f"“{submission.text}”" in m.content for m in recovery_reports(run, submission))
+
+
+RECOVERY_HEAD = "The bot restarted while"
+
+
+def recovery_reports(run: Run, submission: Submission) -> list[discord.Message]:
+    """The messages that told the author how their replies ended after a restart: a DM, or a mention in a channel
+    when their DMs are closed."""
+    member = run.world.staff[submission.member]
+    dms = [m for m in run.world.dm_history(submission.member) if m.content.startswith(RECOVERY_HEAD)]
+    mention = f"{member.mention} {RECOVERY_HEAD}"
+    return dms + [m for c in run.world.channels.values() for m in c.history() if m.content.startswith(mention)]
 
 
 def told_after_restart(run: Run, submission: Submission) -> bool:
     """A reply the bot was sending when it died: its author was told how it ended (by DM, or a mention)."""
-    member = run.world.staff[submission.member]
-    prefix = f"Your reply to `{submission.ticket}`"
-    if any(m.content.startswith(prefix) for m in run.world.dm_history(submission.member)):
-        return True
-    mention = f"{member.mention} {prefix}"
-    return any(m.content.startswith(mention) for c in run.world.channels.values() for m in c.history())
+    return any(f"“{submission.text}”" in m.content for m in recovery_reports(run, submission))
 
 
 def check_no_reply_lost(run: Run) -> None:
@@ -312,11 +345,6 @@ def check_no_duplicates(run: Run, views: dict[str, list[CardView]]) -> None:
                 raise MirrorWrong(f"{ticket_id}: {twice[0]} was posted {keys[twice[0]]} times in its thread")
 
 
-def _mirrored_key(message: discord.Message) -> str | None:
-    footer = message.embeds[0].footer.text or ""
-    return footer.split(" · ", 1)[0] if footer.startswith("msj_") else None
-
-
 def card_problems(run: Run, views: dict[str, list[CardView]], *, excluded: set[str]) -> list[tuple[type, str]]:
     """Every way the cards differ from Series, for tickets not in ``excluded``."""
     problems: list[tuple[type, str]] = []
@@ -333,6 +361,8 @@ def card_problems(run: Run, views: dict[str, list[CardView]], *, excluded: set[s
         if active and route is not None:
             unchanged = run.model.route_snapshot.get(info.id) == ticket["UpdatedAt"]
             here = [v for v in live if v.channel == route.channel]
+            if not live and info.id in route.exempt:
+                continue  # open before the route, and the admin chose to post only new tickets there
             if not live or (not here and not unchanged):
                 problems.append((FeedStalled, f"{info.id} ({ticket['Status']}) has no card in #{route.channel}"))
                 continue
@@ -350,18 +380,24 @@ def card_problems(run: Run, views: dict[str, list[CardView]], *, excluded: set[s
 
 
 def _card_differs(run: Run, view: CardView, ticket: dict[str, Any]) -> str | None:
-    fields = {f.name: f.value for f in view.message.embeds[0].fields}
+    fields = {f.name: f.value or "" for f in view.message.embeds[0].fields}
     status = ticket["Status"]
-    if fields.get("Status") != STATUS_LABELS.get(status, status):
-        return f"says {fields.get('Status')!r}, Series says {status!r}"
-    claimed = ticket.get("ClaimedBy")
-    shown = fields.get("Claimed by", "")
-    if claimed is None and shown != "Nobody":
-        return f"says claimed by {shown!r}, Series says nobody"
-    if claimed is not None:
-        members = [run.world.staff[m].id for m, ids in run.model.linked_ever.items() if int(claimed) in ids]
-        if f"({claimed})" not in shown and not any(f"<@{m}>" in shown for m in members):
-            return f"says claimed by {shown!r}, Series says {claimed}"
+    label = STATUS_LABELS.get(status, status)
+    shown_status = fields.get("Status", "")
+    # "Resolved by @s0 <t:…:R>", "In progress · nobody holds it": the status comes first.
+    if shown_status != label and not shown_status.startswith((f"{label} ", f"{label}·")):
+        return f"says {shown_status!r}, Series says {status!r}"
+    if status in ("open", "in-progress"):  # done tickets' cards don't say who held them
+        claimed = ticket.get("ClaimedBy")
+        shown = fields.get("Claimed by", "")
+        if claimed is None and shown != "Nobody":
+            return f"says claimed by {shown!r}, Series says nobody"
+        if claimed is not None:
+            members = [run.world.staff[m].id for m, ids in run.model.linked_ever.items() if int(claimed) in ids]
+            display = ((ticket.get("ClaimedByUser") or {}).get("DisplayName")) or ""
+            named = (display and display in shown) or f"Roblox user {claimed}" in shown
+            if not named and not any(f"<@{m}>" in shown for m in members):
+                return f"says claimed by {shown!r}, Series says {claimed}"
     expected = _expected_buttons(ticket)
     if labels(view.message) != expected:
         return f"has buttons {labels(view.message)}, expected {expected}"
@@ -369,13 +405,15 @@ def _card_differs(run: Run, view: CardView, ticket: dict[str, Any]) -> str | Non
 
 
 def _expected_buttons(ticket: dict[str, Any]) -> list[str]:
+    """The main action first: Claim (or Reply once someone holds it), then Resolve; Unclaim and Close below."""
     if ticket["Status"] == "closed":
         return ["Reopen"]
-    buttons = ["Unclaim" if ticket.get("ClaimedBy") else "Claim"]
-    if ticket.get("GameReport") is not True:
-        buttons.append("Reply")
-    buttons.append("Reopen" if ticket["Status"] == "resolved" else "Resolve")
-    return [*buttons, "Close"]
+    if ticket["Status"] == "resolved":
+        return ["Reopen", "Close"]
+    reply = [] if ticket.get("GameReport") is True else ["Reply"]
+    if ticket.get("ClaimedBy"):
+        return [*reply, "Resolve", "Unclaim", "Close"]
+    return ["Claim", *reply, "Resolve", "Close"]
 
 
 def _mirror_differs(run: Run, view: CardView, ticket: dict[str, Any]) -> str | None:
@@ -436,8 +474,7 @@ def check_pings(run: Run) -> None:
         if not pinged:
             continue
         embeds = body.get("embeds") or []
-        title = (embeds[0].get("title") or "") if embeds else ""
-        ticket_id = title.split(" · ", 1)[0]
+        ticket_id = ((embeds[0].get("footer") or {}).get("text") or "") if embeds else ""
         channel_id = int(request.path.split("/")[2])
         info = infos.get(ticket_id)
         if channel_id not in channel_ids or info is None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from hypothesis import strategies as st
 
+from . import invariants as inv
 from .state import Box, Route
 from .world import CRASH_POINTS, DEPARTMENTS, ROBLOX, STAFF
 
@@ -236,12 +237,16 @@ class OddTicket(Op):
 
 @dataclass(frozen=True)
 class SetRoute(Op):
-    """``/feed set channel [department] [ping_role]`` (``dept`` None: the default route)."""
+    """``/feed set channel [department] [ping_role]`` (``dept`` None: the default route).
+
+    A new route over tickets that are already open asks whether to post them too: ``backfill`` says whether the
+    admin presses **Post them all** (else only tickets new to the route get cards)."""
 
     interactive: ClassVar[bool] = True
     dept: str | None = None
     channel: str = "tickets"
     role: str | None = None
+    backfill: bool = True
 
     async def apply(self, run: Run) -> None:
         department = DEPARTMENTS[self.dept] if self.dept else ""
@@ -254,9 +259,17 @@ class SetRoute(Op):
         if self.role:
             options["ping_role"] = run.world.roles[self.role]
         result = await run.slash(None, "feed set", **options)
-        if result is not None and result.response and "now go to" in result.response.content:
-            run.model.routes[department] = Route(self.channel, self.role)
-            run.routes_changed()
+        content = result.response.content if result is not None and result.response else ""
+        if "now appear in" not in content:
+            return
+        exempt = old.exempt if old is not None else frozenset()
+        offer = [label for label in run.labels(result.response) if label.startswith("Post")] if result else []
+        if offer and self.backfill:
+            await run.click_as_admin(result.response, offer[0])
+        elif offer:
+            exempt = frozenset(t.id for t in run.model.tickets)  # open before the route: they get no card
+        run.model.routes[department] = Route(self.channel, self.role, exempt)
+        run.routes_changed()
 
 
 @dataclass(frozen=True)
@@ -268,14 +281,15 @@ class RemoveRoute(Op):
         department = DEPARTMENTS[self.dept] if self.dept else ""
         options = {"department": department} if department else {}
         result = await run.slash(None, "feed remove", **options)
-        if result is not None and result.response and "Removed the route" in result.response.content:
+        if result is not None and result.response and "no longer appear in" in result.response.content:
             run.model.routes.pop(department, None)
             run.routes_changed()
 
 
 @dataclass(frozen=True)
 class Link(Op):
-    """``/staff link member roblox_user_id`` (``who`` indexes ``ROBLOX``)."""
+    """``/staff link member roblox`` with the Roblox id (``who`` indexes ``ROBLOX``; the option also takes a
+    username or a profile link, which Roblox would have to resolve)."""
 
     interactive: ClassVar[bool] = True
     member: int = 0
@@ -283,7 +297,7 @@ class Link(Op):
 
     async def apply(self, run: Run) -> None:
         member = run.world.staff[self.member]
-        result = await run.slash(None, "staff link", member=member, roblox_user_id=str(ROBLOX[self.who]))
+        result = await run.slash(None, "staff link", member=member, roblox=str(ROBLOX[self.who]))
         content = result.response.content if result is not None and result.response else ""
         if "Linked" in content or "Relinked" in content or "already linked" in content:
             run.model.link(self.member, ROBLOX[self.who])
@@ -353,12 +367,14 @@ class SlashReply(Op):
 
 @dataclass(frozen=True)
 class Click(Op):
-    """A button on a ticket's card: Claim, Unclaim, Resolve, Close or Reopen."""
+    """A button on a ticket's card: Claim, Unclaim, Resolve, Close or Reopen. **Close** asks first: ``confirm``
+    answers **Close ticket**, else **Keep it open**."""
 
     interactive: ClassVar[bool] = True
     member: int = 0
     t: int = 0
     label: str = "Claim"
+    confirm: bool = True
 
     async def apply(self, run: Run) -> None:
         info = run.model.pick(self.t)
@@ -368,6 +384,18 @@ class Click(Op):
         before = run.ticket_state(info.id)
         result = await run.click(self.member, card, self.label)
         run.answered_truthfully(info.id, before, result)
+        if self.label != "Close" or result is None or result.response is None:
+            return
+        if run.ticket_state(info.id) != before:
+            raise inv.Misleading(f"'Close' on {info.id}'s card changed it before it was confirmed")
+        answer = "Close ticket" if self.confirm else "Keep it open"
+        if answer not in run.labels(result.response):
+            return  # refused at once (not linked, ...): nothing to confirm
+        before = run.ticket_state(info.id)
+        confirmed = await run.click(self.member, result.response, answer, ticket_id=info.id)
+        run.answered_truthfully(info.id, before, confirmed)
+        if not self.confirm and run.ticket_state(info.id) != before:
+            raise inv.Misleading(f"'Keep it open' on {info.id} changed it: {before} -> {run.ticket_state(info.id)}")
 
 
 @dataclass(frozen=True)
@@ -388,7 +416,8 @@ class OpenBox(Op):
             raise Skip("avoided")
         result = await run.click(self.member, card, "Reply")
         if result is not None and result.modal is not None:
-            run.model.boxes.append(Box(self.member, info.id, result, run.world.generation))
+            claim = str(result.modal.get("custom_id", "")).startswith("box:claimreply:")
+            run.model.boxes.append(Box(self.member, info.id, result, run.world.generation, claim=claim))
 
 
 @dataclass(frozen=True)
@@ -410,7 +439,9 @@ class SubmitBox(Op):
             box.submitted = True
             raise Skip("avoided")
         text = run.model.new_text(box.member)
-        submission = run.submitted(box.member, box.ticket, text, via="edit" if box.editing else "box")
+        submission = run.submitted(
+            box.member, box.ticket, text, via="edit" if box.editing else "box", claim_first=box.claim
+        )
         box.submitted = True
         result = await run.submit(box, text)
         run.answered(submission, result)
@@ -442,7 +473,10 @@ class Offer(Op):
         result = await run.click(submission.member, offer.message, self.label, retry_of=submission)
         if result is not None and self.label == "Edit and send":
             if result.modal is not None:
-                box = Box(submission.member, submission.ticket, result, run.world.generation, editing=submission)
+                claim = str(result.modal.get("custom_id", "")).startswith("box:claimreply:")
+                box = Box(
+                    submission.member, submission.ticket, result, run.world.generation, editing=submission, claim=claim
+                )
                 run.model.boxes.append(box)
         else:
             run.answered(submission, result, retry=self.label)
@@ -489,7 +523,7 @@ class StaffTriesAdmin(Op):
     async def apply(self, run: Run) -> None:
         world = run.world
         options: dict = (
-            {"member": world.staff[self.member], "roblox_user_id": str(ROBLOX[2])}
+            {"member": world.staff[self.member], "roblox": str(ROBLOX[2])}
             if self.command == "staff link"
             else {"channel": world.channels["mod"]}
         )
@@ -725,6 +759,7 @@ _WEIGHTED: list[tuple[int, st.SearchStrategy[Op]]] = [
             dept=st.none() | _dept,
             channel=st.sampled_from(("tickets", "support", "mod")),
             role=st.none() | st.sampled_from(("Support", "Mods")),
+            backfill=st.booleans(),
         ),
     ),
     (1, st.builds(RemoveRoute, dept=st.none() | _dept)),
@@ -739,7 +774,7 @@ _WEIGHTED: list[tuple[int, st.SearchStrategy[Op]]] = [
         ),
     ),
     (4, st.builds(SlashReply, member=_member, t=_t, typo=st.sampled_from((None, None, None, "missing", "malformed")))),
-    (4, st.builds(Click, member=_member, t=_t, label=st.sampled_from(CARD_BUTTONS))),
+    (4, st.builds(Click, member=_member, t=_t, label=st.sampled_from(CARD_BUTTONS), confirm=st.booleans())),
     (3, st.builds(OpenBox, member=_member, t=_t)),
     (3, st.builds(SubmitBox, box=st.integers(0, 3))),
     (3, st.builds(Offer, n=st.integers(0, 3), label=st.sampled_from(OFFER_LABELS))),

@@ -51,6 +51,7 @@ class Regression:
     program: tuple[Op, ...]
     violation: type[inv.Violation]
     fixed: bool = False
+    may_skip: frozenset[int] = frozenset()  # steps (0 = the program's first) allowed to do nothing, and why below
 
     def __post_init__(self) -> None:
         assert self.defect in DEFECTS, self.defect
@@ -63,6 +64,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: two Reply boxes on one ticket share a custom_id; once one is sent, the other is never answered",
         (NewTicket(), Poll(), OpenBox(member=0), OpenBox(member=1), WebClaim(who=0), SubmitBox(0), SubmitBox(0)),
         inv.Unanswered,
+        fixed=True,
     ),
     Regression(
         "box_opened_before_a_restart",
@@ -70,6 +72,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: a Reply box opened before a restart and submitted after is never answered, its text lost",
         (NewTicket(), Poll(), WebClaim(who=0), OpenBox(member=0), Restart(), SubmitBox(0)),
         inv.Unanswered,
+        fixed=True,
     ),
     Regression(
         "odd_ticket_id_stops_the_feed",
@@ -77,6 +80,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: a listed ticket whose TicketId doesn't match TICKET-<digits>-<alnum> aborts every poll",
         (OddTicket("bad_id"), NewTicket(), Poll()),
         inv.FeedStalled,
+        fixed=True,
     ),
     Regression(
         "one_refused_card_stops_the_poll",
@@ -84,6 +88,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: Discord refusing one card with a 400 aborts the whole poll (and backs the feed off)",
         (DiscordFault("card_400", at="tickets"), NewTicket(), NewTicket(), Poll(), Poll()),
         inv.FeedStalled,
+        fixed=True,
     ),
     Regression(
         "thread_cap_breaks_the_whole_route",
@@ -101,6 +106,7 @@ KNOWN: tuple[Regression, ...] = (
             Poll(),
         ),
         inv.FeedStalled,
+        fixed=True,
     ),
     Regression(
         "claim_and_send_after_a_relink",
@@ -108,6 +114,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: Claim and send acts as the Roblox id stored with the failed reply, not the member's link now",
         (NewTicket(), Poll(), SlashReply(member=0), Link(member=0, who=1), Offer(0, "Claim and send")),
         inv.WrongStaffId,
+        fixed=True,
     ),
     Regression(
         "claim_and_send_after_an_unlink",
@@ -115,6 +122,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: Claim and send still acts for a member an admin unlinked",
         (NewTicket(), Poll(), SlashReply(member=0), Unlink(member=0), Offer(0, "Claim and send")),
         inv.WrongStaffId,
+        fixed=True,
     ),
     Regression(
         "unlinked_reply_loses_its_text",
@@ -122,6 +130,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: a reply refused before it is saved (unlinked member) is not handed back",
         (NewTicket(), SlashReply(member=2)),
         inv.ReplyLost,
+        fixed=True,
     ),
     Regression(
         "mistyped_ticket_id_loses_the_text",
@@ -129,6 +138,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: a reply to a mistyped (malformed) ticket id is not handed back",
         (SlashReply(member=0, typo="malformed"),),
         inv.ReplyLost,
+        fixed=True,
     ),
     Regression(
         "claim_and_send_when_already_holding_the_claim",
@@ -136,6 +146,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: Claim and send fails with 'Ticket already claimed' when the member already holds the claim",
         (NewTicket(), Poll(), SlashReply(member=0), Slash(member=0, action="claim"), Offer(0, "Claim and send")),
         inv.ActionFailed,
+        fixed=True,
     ),
     Regression(
         "ping_role_over_existing_tickets",
@@ -143,6 +154,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: /feed set with a ping_role pings tickets that existed before the route",
         (RemoveRoute(), NewTicket(), SetRoute(role="Support"), Poll()),
         inv.PingPolicy,
+        fixed=True,
     ),
     Regression(
         "moving_a_route_pings_again",
@@ -157,6 +169,7 @@ KNOWN: tuple[Regression, ...] = (
             Poll(),
         ),
         inv.PingPolicy,
+        fixed=True,
     ),
     Regression(
         "retry_after_nan",
@@ -164,6 +177,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: Retry-After: nan makes the limiter pause nan seconds (no pause at all)",
         (NewTicket(), SeriesFault("429_nan", on="get"), Slash(member=0, action="claim")),
         inv.RetryAfterIgnored,
+        fixed=True,
     ),
     Regression(
         "retry_after_http_date",
@@ -171,6 +185,7 @@ KNOWN: tuple[Regression, ...] = (
         "known: Retry-After as an HTTP-date is read as 1 s, whatever the date says",
         (NewTicket(), SeriesFault("429_date", on="get"), Slash(member=0, action="claim")),
         inv.RetryAfterIgnored,
+        fixed=True,
     ),
 )
 
@@ -195,6 +210,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a closed ticket claimed (so reopened) and closed again on the website between polls keeps a stale card",
         (NewTicket(), Poll(), Click(member=0, label="Close"), WebClaim(who=1), WebStatus(status="closed"), Poll()),
         inv.CardWrong,
+        fixed=True,
     ),
     Regression(
         "reply_recovered_on_a_resolved_ticket_never_reaches_the_thread",
@@ -223,6 +239,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a thread post Discord refused once (locked) is retried only when that ticket changes again",
         (NewTicket(), Poll(), PlayerWrites(0), Poll(), DiscordFault("thread_post_403", t=0), PlayerWrites(0), Poll()),
         inv.MirrorWrong,
+        fixed=True,
     ),
     Regression(
         "card_edit_404_stops_the_poll",
@@ -238,6 +255,7 @@ NEW: tuple[Regression, ...] = (
             Poll(),
         ),
         inv.FeedStalled,
+        fixed=True,
     ),
     Regression(
         "card_fetch_500_stops_the_poll",
@@ -253,6 +271,7 @@ NEW: tuple[Regression, ...] = (
             Poll(),
         ),
         inv.FeedStalled,
+        fixed=True,
     ),
     Regression(
         "put_back_card_loses_its_thread",
@@ -273,6 +292,7 @@ NEW: tuple[Regression, ...] = (
             Crash("reply_before_send", member=0),
         ),
         inv.ReplyLost,
+        fixed=True,
     ),
     Regression(
         "reply_saved_before_a_crash_skips_the_department_check",
@@ -280,6 +300,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: after a crash, a reply still 'pending' is sent without authorize(): a non-member's reply gets through",
         (Link(member=2, who=2), NewTicket(), Poll(), Crash("reply_saved", member=2)),
         inv.NotAMember,
+        fixed=True,
     ),
     Regression(
         "lost_answer_to_a_claim_says_nothing_changed",

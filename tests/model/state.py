@@ -49,6 +49,7 @@ class Box:
     generation: int  # the bot generation that showed it
     editing: Submission | None = None  # an Edit and send box: the failed reply it edits
     submitted: bool = False
+    claim: bool = False  # a "Claim and reply" box (the ticket was unclaimed): sending it claims the ticket first
 
 
 @dataclass
@@ -64,6 +65,9 @@ class Offered:
 class Route:
     channel: str
     role: str | None
+    # Tickets that existed when the route was set over open tickets and the admin didn't ask to post them: they
+    # may have no card in it (one they already had still has to be right).
+    exempt: frozenset[str] = frozenset()
 
 
 @dataclass
