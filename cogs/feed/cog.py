@@ -268,6 +268,9 @@ class Feed(commands.Cog):
         if card is None:
             return
         log.info("Card for %s was deleted in channel %s; recreating it", card.ticket_id, card.channel_id)
+        # Until it is back, the ticket counts as changed: if Series can't give it right now, the next poll fetches
+        # it and puts the card back (a quiet ticket would otherwise never be looked at again).
+        await self.repo.mark_unhandled(ticket_id=card.ticket_id)
         await self.on_ticket_changed(card.ticket_id, None)
 
     # -- /feed -----------------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ NEW_DEFECTS = {
     "recovery_mention": "NEW: a reply recovered after a restart that fails, for a member with DMs closed, is lost",
     "recovery_unchecked": "NEW: a reply saved just before a crash is sent after the restart without any checks",
     "lost_answer_unchanged": "NEW: a claim/status/transfer whose answer was lost is reported as 'Nothing was changed'",
+    "deleted_card_lost": "NEW: a card deleted while Series can't give its ticket is never put back (until it changes)",
 }
 DEFECTS = KNOWN_DEFECTS | NEW_DEFECTS
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from hypothesis import strategies as st
 
+from bot.render import short_ref
+
 from . import invariants as inv
 from .state import Box, Route
 from .world import CRASH_POINTS, DEPARTMENTS, ROBLOX, STAFF
@@ -544,7 +546,9 @@ class DeleteCard(Op):
         if card is None:
             raise Skip("no card")
         threads = run.world.channels[run.world.channel_key(card.channel.id) or "tickets"].threads
-        if run.avoid("put_back_thread", any((t.name or "").startswith(f"{info.id} ") for t in threads)):
+        if run.avoid("put_back_thread", any((t.name or "").endswith(f" · {short_ref(info.id)}") for t in threads)):
+            raise Skip("avoided")
+        if run.avoid("deleted_card_lost", bool(run.world.fake.pending_faults)):
             raise Skip("avoided")
         await run.world.moderator.delete(card)
         await run.world.env.settle()

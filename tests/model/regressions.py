@@ -308,6 +308,15 @@ NEW: tuple[Regression, ...] = (
         "NEW: a claim that reached Series but whose answer was lost is answered 'Nothing was changed on purpose'",
         (NewTicket(), Poll(), SeriesFault("lost_answer", on="post"), Slash(member=0, action="claim")),
         inv.Misleading,
+        fixed=True,
+    ),
+    Regression(
+        "card_deleted_while_series_is_down_never_comes_back",
+        "deleted_card_lost",
+        "NEW: the put-back asks Series once; if that fails, the quiet ticket is never looked at again",
+        (NewTicket(), Poll(), SeriesFault("503", on="get", times=2), DeleteCard(0)),
+        inv.CardWrong,
+        fixed=True,
     ),
 )
 
