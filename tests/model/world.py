@@ -30,6 +30,7 @@ from simcord.http import router
 from bot.client import TicketBot
 from bot.database import Database
 from bot.ratelimit import RateLimiter
+from fakes.roblox import FakeRoblox
 from fakes.series import FakeSeries
 from tests.helpers import UNLIMITED, FakeClock, offline_bot, settings
 
@@ -167,6 +168,11 @@ class World:
             fake = FakeSeries(api_key="test-key", rate_limit=None, tickets_per_page=3, seed=7)
             await fake.start()
             stack.push_async_callback(fake.close)
+            # Roblox names the staff (on cards, in threads, in link answers) as it would for real; without it every
+            # name lookup waits out a refused connection and its retry.
+            roblox = FakeRoblox()
+            await roblox.start()
+            stack.push_async_callback(roblox.close)
             errors = DiscordErrors()
             errors.install()
             stack.callback(errors.uninstall)
@@ -176,7 +182,13 @@ class World:
             )
             databases = [await Database.open(tmp / "bot.db")]
             stack.push_async_callback(lambda: databases[-1].close())  # the one open when the world ends
-            config = settings(fake.url, SERIES_TIMEOUT="2", FEED_POLL_SECONDS=str(int(POLL_SECONDS)))
+            config = settings(
+                fake.url,
+                SERIES_TIMEOUT="2",
+                FEED_POLL_SECONDS=str(int(POLL_SECONDS)),
+                ROBLOX_USERS_URL=roblox.url,
+                ROBLOX_THUMBNAILS_URL=roblox.url,
+            )
             clock = FakeClock()
             limiters: list[RecordingLimiter] = []
 
