@@ -192,6 +192,7 @@ class Feed(commands.Cog):
             config = await self.config.get_or_none()
         for ticket_id, problem in result.failed:
             self._ticket_failed(ticket_id, f"Series couldn't give its details: {problem}")
+        self.publisher.retry_broken_routes(routes)
         while self.publisher.backfill_guilds:
             await self._backfill(self.publisher.backfill_guilds.pop(), config)
         self.backoff.forget_all_but(result.listed)

@@ -71,7 +71,8 @@ KNOWN_DEFECTS = {
 }
 NEW_DEFECTS = {
     "inactive_changes": "NEW: changes on Series to a resolved or closed ticket never reach its card or thread",
-    "refusal_not_retried": "NEW: a card, edit or thread post Discord refused once is never retried by itself",
+    "refusal_not_retried": "NEW: a card or thread post Discord refused once is never retried by itself",
+    "refused_edit": "NEW: a card edit (or read) Discord refused once (403) is never retried; the card stays stale",
     "poll_abort_other": "NEW: a 404 editing a card or a 5xx fetching one also aborts the whole poll",
     "put_back_thread": "NEW: a deleted card is put back without its thread; earlier messages stay in the old one",
     "recovery_mention": "NEW: a reply recovered after a restart that fails, for a member with DMs closed, is lost",

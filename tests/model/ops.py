@@ -594,7 +594,8 @@ class DiscordFault(Op):
             run.avoid("card_400", self.kind == "card_400")
             or run.avoid("poll_abort_other", self.kind in ("fetch_500", "edit_404"))
             or run.avoid("thread_cap", self.kind == "thread_cap")
-            or run.avoid("refusal_not_retried", self.kind in self.REFUSALS)
+            or run.avoid("refusal_not_retried", self.kind in self.REFUSALS - {"edit_403", "fetch_403"})
+            or run.avoid("refused_edit", self.kind in ("edit_403", "fetch_403"))
             or run.avoid("recovery_mention", self.kind == "dm_closed")
         ):
             raise Skip("avoided")

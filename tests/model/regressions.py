@@ -221,7 +221,7 @@ NEW: tuple[Regression, ...] = (
     ),
     Regression(
         "refused_edit_leaves_the_card_stale",
-        "refusal_not_retried",
+        "refused_edit",
         "NEW: a card edit Discord refused once (403) is never retried; the card stays stale after Discord recovers",
         (NewTicket(), Poll(), DiscordFault("edit_403", at="tickets"), WebClaim(who=2), Poll()),
         inv.CardWrong,
@@ -232,6 +232,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a card Discord refused once (403) is not posted again by itself, however long Discord is healthy",
         (DiscordFault("card_403", at="tickets"), NewTicket(), Poll()),
         inv.CardWrong,
+        fixed=True,
     ),
     Regression(
         "refused_thread_post_is_never_retried",
