@@ -382,6 +382,11 @@ class FeedRepo:
         row = await self.db.fetchone("SELECT * FROM feed_tickets WHERE ticket_id = ?", (ticket_id,))
         return SeenTicket(**_fields(row)) if row else None
 
+    async def mark_unhandled(self, *, ticket_id: str) -> None:
+        """Have the next poll fetch the ticket again, as if it had changed (its status, department and first-seen
+        time stay: they decide pings and transfers)."""
+        await self.db.execute("UPDATE feed_tickets SET updated_at = '' WHERE ticket_id = ?", (ticket_id,))
+
     async def note_listed(self, tickets: list[tuple[str, str, str]]) -> None:
         """Remember when each (ticket id, status, department) was first listed; known tickets are left alone."""
         await self.db.execute(

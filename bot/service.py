@@ -434,6 +434,17 @@ class StaffActions:
         )
         try:
             result = await call()
+        except SeriesUnavailable as exc:
+            if not exc.maybe_delivered:
+                await record(action=action, result=f"failed: {exc.message}")
+                raise
+            # Sent, but its answer was lost (a timeout, a dropped connection, a 5xx): it may well have been done,
+            # so "Nothing was changed" would be a guess (and often wrong).
+            await record(action=action, result=f"unknown: {exc.message}")
+            raise UserFacingError(
+                f"{exc.message} It may have been done anyway: look at the ticket (its card shows what Series has) "
+                "before trying again."
+            ) from exc
         except SeriesError as exc:
             await record(action=action, result=f"failed: {exc.message}")
             raise

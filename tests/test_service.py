@@ -9,7 +9,7 @@ import pytest
 from bot.api import SeriesClient
 from bot.cache import ConfigCache
 from bot.config import Secret
-from bot.errors import NotLinked, ReplyNotSent
+from bot.errors import NotLinked, ReplyNotSent, UserFacingError
 from bot.ratelimit import RateLimiter
 from bot.repositories import AuditRepo, ReplyRepo, StaffLinkRepo
 from bot.service import StaffActions
@@ -156,3 +156,17 @@ async def test_recovery_reports_instead_of_sending_when_the_link_changed_or_it_i
     assert "waited" in outcomes[stale] and "link changed" in outcomes[relinked]
     assert sent_texts(fake, tid) == []
     assert await actions.replies.unfinished() == []
+
+
+async def test_a_claim_whose_answer_was_lost_never_says_nothing_changed(setup):
+    """Defect (found by the model): a claim that reached Series but whose answer was lost was answered "Nothing was
+    changed on purpose"; it had changed. Now the answer says it may have been done, and the history says unknown."""
+    actions, fake, _ = setup
+    tid = fake.create_ticket()["TicketId"]
+    fake.fail_next("POST", r"/claim$", drop=True, process=True)
+    with pytest.raises(UserFacingError) as info:
+        await actions.claim(guild_id=1, member_id=2, ticket_id=tid)
+    assert "may have been done" in info.value.message and "Nothing was changed" not in info.value.message
+    assert fake.get_ticket(tid)["ClaimedBy"] == STAFF  # it was
+    [entry] = await actions.audit.for_ticket(guild_id=1, ticket_id=tid)
+    assert entry.result.startswith("unknown: ")

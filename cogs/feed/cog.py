@@ -192,6 +192,7 @@ class Feed(commands.Cog):
             config = await self.config.get_or_none()
         for ticket_id, problem in result.failed:
             self._ticket_failed(ticket_id, f"Series couldn't give its details: {problem}")
+        self.publisher.retry_broken_routes(routes)
         while self.publisher.backfill_guilds:
             await self._backfill(self.publisher.backfill_guilds.pop(), config)
         self.backoff.forget_all_but(result.listed)
@@ -268,6 +269,9 @@ class Feed(commands.Cog):
         if card is None:
             return
         log.info("Card for %s was deleted in channel %s; recreating it", card.ticket_id, card.channel_id)
+        # Until it is back, the ticket counts as changed: if Series can't give it right now, the next poll fetches
+        # it and puts the card back (a quiet ticket would otherwise never be looked at again).
+        await self.repo.mark_unhandled(ticket_id=card.ticket_id)
         await self.on_ticket_changed(card.ticket_id, None)
 
     # -- /feed -----------------------------------------------------------------------------------------------

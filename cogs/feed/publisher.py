@@ -89,6 +89,14 @@ class Publisher:
         self._problem_checked.pop((guild_id, department), None)
         self.backfill_guilds.add(guild_id)
 
+    def retry_broken_routes(self, routes: list[Route]) -> None:
+        """A broken route whose retry is due gives its tickets without a card their cards (a card Discord refused
+        is otherwise never posted: its ticket was handled, and it doesn't change). Trying one post and failing again
+        puts the retry 10 minutes off again, so this never storms."""
+        for route in routes:
+            if route.problem is not None and self._retry_due(route):
+                self.backfill_guilds.add(route.guild_id)
+
     # -- one ticket --------------------------------------------------------------------------------------------
 
     async def sync_ticket(self, ticket: Ticket, *, config: TicketConfig | None) -> None:

@@ -206,6 +206,25 @@ async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
     assert pings >= 1
 
 
+async def test_a_card_deleted_while_series_is_down_comes_back_at_the_next_poll(routed: World):
+    """Defect (found by the model): the put-back asked Series once; when that failed, the quiet ticket was never
+    looked at again and stayed without a card."""
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    mods = w.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
+    mod = w.guild.add_member(w.env.create_user("mod"), roles=[mods])
+    await w.env.settle()
+    w.fake.fail_next("GET", r"^/tickets/get/", status=503, times=2)  # the put-back's request and its one retry
+    await mod.delete(card)
+    await w.env.settle()
+    assert card_for(w.channel, tid) == []
+    await poll(w)
+    [again] = card_for(w.channel, tid)
+    assert again.id != card.id and not again.content  # back, and nobody pinged again
+
+
 def rename(w: World, ticket_id: str, new_id: str) -> None:
     """Series lists a ticket under an id of a shape the bot's own pattern doesn't know."""
     ticket = w.fake.tickets.pop(ticket_id)

@@ -415,3 +415,18 @@ async def test_a_transfer_into_a_departments_own_route_mentions_its_role_once(ro
     w.fake.transfer(tid, "moderation-dept")
     await poll(w)
     assert role_pings(w, mods_role) == [f"<@&{mods_role.id}> Ticket transferred here"]
+
+
+async def test_a_card_discord_refused_once_is_posted_when_the_route_is_retried(routed: World):
+    """Defect (found by the model): a card refused with a 403 broke the route, and its ticket counted as handled;
+    when the route's retry came due nothing looked at that quiet ticket again, so its card never appeared."""
+    w = routed
+    w.env.inject_error(
+        "POST", f"/channels/{w.channel.id}/messages", status=403, code=50013, message="Missing Permissions", times=1
+    )
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    assert card_for(w.channel, tid) == []  # refused: the route waits 10 minutes before trying again
+    for _ in range(45):  # 11¼ minutes of polls, Discord healthy again, Series with nothing new to say
+        await poll(w)
+    assert len(card_for(w.channel, tid)) == 1
