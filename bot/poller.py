@@ -6,11 +6,16 @@ a ticket's details only when its ``UpdatedAt`` differs from the one last handled
 number of *changed* tickets, not with all of them. A ticket that was active and has left the active lists
 (resolved, closed, or moved between lists mid-walk) is fetched once, so its card can say so; a reopened ticket
 is back in the lists with a new ``UpdatedAt``. Every request runs at ``BACKGROUND`` priority: staff go first.
+
+Series can still change a ticket after it has left the lists: a website reply to a resolved ticket, a resolved
+ticket closed, a closed one resolved. The lists don't show those, so :class:`DoneWatch` looks at each recently
+finished ticket again, less and less often, within a small budget per poll (docs/series-api.md#polling-not-push).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -20,7 +25,7 @@ from .models import ACTIVE_STATUSES, Ticket
 from .ratelimit import BACKGROUND
 from .repositories import FeedRepo
 
-__all__ = ("PollResult", "Poller")
+__all__ = ("DoneWatch", "PollResult", "Poller")
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,64 @@ MAX_PAGES = 2000  # 20,000 active tickets: a guard against a list that never end
 
 
 MAX_TRANSPORT_FAILURES = 3  # detail fetches failing in a row this way mean Series is down, not one bad ticket
+
+
+def _monotonic() -> float:
+    return time.monotonic()  # looked up at each call, so a simulated clock (SimCord's) is honoured
+
+
+class DoneWatch:
+    """Which resolved and closed tickets to look at again, and when: ``first`` seconds after the feed last saw one
+    change, then twice as long each time nothing changed, at most ``longest`` apart, for ``window`` seconds after
+    it finished; never more than ``per_poll`` of them in one poll (the oldest due first). Pure bookkeeping on a
+    clock; the poller does the fetching."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = _monotonic,
+        first: float = 60.0,
+        longest: float = 600.0,
+        window: float = 3 * 86400.0,
+        per_poll: int = 5,
+    ) -> None:
+        self.clock = clock
+        self.first, self.longest, self.window, self.per_poll = first, longest, window, per_poll
+        self._watched: dict[str, tuple[float, float, float, str]] = {}  # id: (due at, interval, done since, seen)
+
+    def __len__(self) -> int:
+        return len(self._watched)
+
+    def note(self, ticket: Ticket) -> None:
+        """The feed has just seen ``ticket``: watch it if it is finished (sooner again if it changed), else drop it."""
+        if ticket.is_active or not ticket.id:
+            self._watched.pop(ticket.id, None)
+            return
+        now = self.clock()
+        known = self._watched.get(ticket.id)
+        if known is not None and known[3] == ticket.updated_at:
+            interval = min(known[1] * 2, self.longest)
+            self._watched[ticket.id] = (now + interval, interval, known[2], ticket.updated_at)
+        else:
+            since = known[2] if known is not None else now
+            self._watched[ticket.id] = (now + self.first, self.first, since, ticket.updated_at)
+
+    def load(self, ticket_ids: list[str]) -> None:
+        """After a restart: the tickets that finished recently, to look at soon (their history is unknown)."""
+        now = self.clock()
+        for ticket_id in ticket_ids:
+            self._watched.setdefault(ticket_id, (now + self.first, self.first, now, ""))
+
+    def due(self) -> list[str]:
+        """The tickets to look at in this poll (and forget those watched long enough)."""
+        now = self.clock()
+        for ticket_id in [t for t, (_, _, since, _) in self._watched.items() if now - since > self.window]:
+            del self._watched[ticket_id]
+        ready = sorted((at, t) for t, (at, *_) in self._watched.items() if at <= now)
+        return [t for _, t in ready[: self.per_poll]]
+
+    def forget(self, ticket_id: str) -> None:
+        self._watched.pop(ticket_id, None)
 
 
 @dataclass(slots=True)
@@ -41,10 +104,13 @@ class PollResult:
 
 
 class Poller:
-    def __init__(self, *, api: SeriesClient, feed: FeedRepo, cache: TicketCache) -> None:
+    def __init__(
+        self, *, api: SeriesClient, feed: FeedRepo, cache: TicketCache, watch: DoneWatch | None = None
+    ) -> None:
         self.api = api
         self.feed = feed
         self.cache = cache
+        self.watch = watch or DoneWatch()
 
     async def poll(
         self,
@@ -87,8 +153,12 @@ class Poller:
         oldest_first = sorted(listed.values(), key=lambda t: (t.created_at, t.id))
         wanted = await self.feed.unhandled([(t.id, t.updated_at) for t in oldest_first])
         wanted += await self.feed.active_unlisted(list(listed))
+        wanted += await self.feed.done_to_refetch()
+        # Finished tickets Series may have changed since (they are in no list); the unchanged ones are only noted.
+        watched = {t for t in self.watch.due() if t not in listed}
+        wanted += sorted(watched)
         transport_failures = 0
-        for ticket_id in wanted:
+        for ticket_id in dict.fromkeys(wanted):
             if not due(ticket_id):
                 continue
             result.detail_calls += 1
@@ -99,6 +169,7 @@ class Poller:
                 log.info("Ticket %s is gone from Series; no longer tracked", ticket_id)
                 await self.feed.mark_seen(ticket_id=ticket_id, updated_at="", status="gone", department="")
                 self.cache.discard(ticket_id)
+                self.watch.forget(ticket_id)
                 continue
             except (SeriesUnavailable, SeriesRateLimited) as exc:
                 transport_failures += 1
@@ -110,7 +181,11 @@ class Poller:
                 result.failed.append((ticket_id, exc.message))
                 continue
             transport_failures = 0
+            if ticket_id in watched and not await self.feed.unhandled([(ticket.id, ticket.updated_at)]):
+                self.watch.note(ticket)  # looked at again, and nothing changed: look less often
+                continue
             self.cache.put(ticket)
+            self.watch.note(ticket)
             if on_changed is None:
                 result.changed.append(ticket)
             else:

@@ -250,6 +250,7 @@ class Route:
     backfill: bool = True  # post the tickets that were open before the route was set (0010)
     remind_unclaimed: float = 0.0  # minutes; 0 is off (0011)
     remind_waiting: float = 0.0
+    problem_at: str | None = None  # when the current problem began, the bot's clock (0013)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +343,26 @@ class FeedRepo:
         )
 
     async def set_problem(self, *, guild_id: int, department: str, problem: str | None) -> None:
+        """Record the route's problem (None: it works again); ``problem_at`` keeps when the first one began."""
         await self.db.execute(
-            "UPDATE feed_routes SET problem = ? WHERE guild_id = ? AND department = ?", (problem, guild_id, department)
+            """
+            UPDATE feed_routes SET problem = ?1,
+                problem_at = CASE WHEN ?1 IS NULL THEN NULL ELSE coalesce(problem_at, ?2) END
+            WHERE guild_id = ?3 AND department = ?4
+            """,
+            (problem, utcnow(), guild_id, department),
+        )
+
+    async def refetch_route_cards(self, *, guild_id: int, channel_id: int, since: str) -> int:
+        """Have the next poll fetch again every ticket with a card in this channel that was handled since ``since``
+        (while the route was broken its cards could not be edited, or were not even tried)."""
+        return await self.db.execute_count(
+            """
+            UPDATE feed_tickets SET updated_at = ''
+            WHERE handled_at >= ? AND updated_at != ''
+              AND ticket_id IN (SELECT ticket_id FROM cards WHERE guild_id = ? AND channel_id = ?)
+            """,
+            (since, guild_id, channel_id),
         )
 
     # the poller's memory
@@ -371,6 +390,21 @@ class FeedRepo:
             WHERE status IN ('open', 'in-progress') AND ticket_id NOT IN (SELECT value FROM json_each(?))
             """,
             (json.dumps(listed),),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def done_to_refetch(self) -> list[str]:
+        """Resolved or closed tickets marked to be fetched again (their card was deleted or left stale); the
+        lists the poll walks don't have them."""
+        rows = await self.db.fetchall(
+            "SELECT ticket_id FROM feed_tickets WHERE updated_at = '' AND status IN ('resolved', 'closed')"
+        )
+        return [str(r[0]) for r in rows]
+
+    async def recently_done(self, *, since: str) -> list[str]:
+        """Tickets last handled as resolved or closed since ``since`` (uses the status, handled_at index)."""
+        rows = await self.db.fetchall(
+            "SELECT ticket_id FROM feed_tickets WHERE status IN ('resolved', 'closed') AND handled_at >= ?", (since,)
         )
         return [str(r[0]) for r in rows]
 

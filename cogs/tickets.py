@@ -249,6 +249,7 @@ class Tickets(commands.Cog):
         for reply, outcome in await self.actions.recover():
             log.info("Recovered reply %s to %s: %s", reply.id, reply.ticket_id, outcome)
             by_member[reply.member_id].append((reply, outcome))
+            self.bot.dispatch("ticket_changed", reply.ticket_id, None)  # its card and thread show it now
         for outcomes in by_member.values():
             await self._report_recovered(outcomes)
 

@@ -254,6 +254,17 @@ def thread_of(world: World, message: discord.Message) -> simcord.ChannelHandle:
     return thread
 
 
+async def ticket_with_thread(
+    world: World, message: str = "hello"
+) -> tuple[str, discord.Message, simcord.ChannelHandle]:
+    """A new ticket with one player message after the first, polled: ``(its id, its card, the card's thread)``."""
+    ticket_id = world.fake.create_ticket()["TicketId"]
+    world.fake.author_message(ticket_id, message)
+    await world.poll()
+    [card] = card_for(world.channel, ticket_id)
+    return ticket_id, card, thread_of(world, card)
+
+
 def feed(world: World) -> Any:
     """The Feed cog."""
     return world.bot.get_cog("Feed")

@@ -10,11 +10,11 @@ import pytest
 from bot.api import SeriesClient
 from bot.cache import TicketCache
 from bot.config import Secret
-from bot.poller import Poller
+from bot.poller import DoneWatch, Poller
 from bot.ratelimit import RateLimiter
 from bot.repositories import FeedRepo
 from fakes.series import FakeSeries
-from tests.helpers import STAFF_ROBLOX_ID, UNLIMITED, running_fake
+from tests.helpers import STAFF_ROBLOX_ID, UNLIMITED, make_ticket, running_fake
 
 
 @pytest.fixture
@@ -113,3 +113,42 @@ async def test_changed_tickets_can_be_handed_over_one_by_one(poller, fake):
     result = await poller.poll(on_changed=take)
     assert got == ids and result.changed == []  # not kept: a learning poll never holds every ticket's details
     assert (await poller.poll(on_changed=take)).detail_calls == 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_watch_looks_at_a_finished_ticket_less_and_less_often_and_sooner_after_a_change():
+    clock = Clock()
+    watch = DoneWatch(clock=clock, first=60, longest=600, window=3600, per_poll=5)
+    resolved = make_ticket(TicketId="TICKET-1-AAAA", Status="resolved", UpdatedAt="t1")
+    watch.note(resolved)
+    looks = []
+    for second in range(0, 3000, 15):
+        clock.now = 1000.0 + second
+        if watch.due():
+            looks.append(second)
+            watch.note(resolved)  # nothing changed
+    assert looks[:5] == [60, 180, 420, 900, 1500]  # 1, 2, 4, 8 minutes apart, then at most 10
+    assert looks[5] - looks[4] == 600
+    clock.now += 15
+    watch.note(make_ticket(TicketId="TICKET-1-AAAA", Status="closed", UpdatedAt="t2"))  # changed: soon again
+    clock.now += 60
+    assert watch.due() == ["TICKET-1-AAAA"]
+
+
+def test_the_watch_forgets_active_tickets_and_old_ones_and_spends_little_per_poll():
+    clock = Clock()
+    watch = DoneWatch(clock=clock, first=60, window=3600, per_poll=2)
+    for n in range(5):
+        watch.note(make_ticket(TicketId=f"TICKET-{n}-AAAA", Status="closed", UpdatedAt="t"))
+    watch.note(make_ticket(TicketId="TICKET-0-AAAA", Status="open", UpdatedAt="t2"))  # reopened: the lists have it
+    clock.now += 60
+    assert watch.due() == ["TICKET-1-AAAA", "TICKET-2-AAAA"]  # at most per_poll, oldest due first
+    clock.now += 3601
+    assert watch.due() == [] and len(watch) == 0  # watched for the whole window: forgotten

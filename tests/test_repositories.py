@@ -122,7 +122,7 @@ async def test_every_hot_query_uses_an_index(db, monkeypatch):
     from bot.repositories import AuditRepo, EventRepo, FeedRepo, ReminderRepo, SnippetRepo
 
     seen: list[tuple[str, tuple]] = []
-    for name in ("fetchone", "fetchall", "execute"):
+    for name in ("fetchone", "fetchall", "execute", "execute_count"):
         original = getattr(type(db), name)
 
         async def recording(self, sql, params=(), _original=original):
@@ -141,6 +141,9 @@ async def test_every_hot_query_uses_an_index(db, monkeypatch):
     await feed.seen_one("T")
     await feed.unhandled([("T", "2025-01-01T00:00:00.000Z"), ("U", "")])
     await feed.active_unlisted(["T", "U"])
+    await feed.done_to_refetch()
+    await feed.recently_done(since="2025-01-01T00:00:00.000Z")
+    await feed.refetch_route_cards(guild_id=1, channel_id=2, since="2025-01-01T00:00:00.000Z")
     await feed.mirrored(guild_id=1, ticket_id="T")
     await feed.pinged(guild_id=1, ticket_id="T", department="")
     await audit.for_ticket(guild_id=1, ticket_id="T")
@@ -153,7 +156,7 @@ async def test_every_hot_query_uses_an_index(db, monkeypatch):
     await snippets.get(guild_id=1, name="welcome")
     await snippets.list(guild_id=1)
     monkeypatch.undo()
-    assert len(seen) == 20
+    assert len(seen) == 23
     for sql, params in seen:
         plan = " | ".join(row[3] for row in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
         scans = [step for step in plan.split(" | ") if step.startswith("SCAN") and any(t in step for t in GROWING)]
@@ -170,3 +173,36 @@ async def test_the_poller_is_told_only_which_tickets_need_details(db):
     listed = [("NEW", "t0"), ("MOVED", "t2"), ("SAME", "t1"), ("LISTED-ONLY", "t0")]
     assert await feed.unhandled(listed) == ["NEW", "MOVED", "LISTED-ONLY"]  # in the order given
     assert await feed.active_unlisted([t for t, _ in listed]) == ["GONE-FROM-LIST"]
+
+
+async def test_a_broken_routes_cards_handled_since_it_broke_are_fetched_again_when_it_is_retried(db):
+    feed = FeedRepo(db)
+    await feed.set_route(guild_id=1, department="", channel_id=10, ping_role_id=None)
+    for ticket_id, status in (
+        ("BEFORE", "open"),
+        ("DURING", "open"),
+        ("DONE-DURING", "resolved"),
+        ("ELSEWHERE", "open"),
+    ):
+        await feed.save_card(
+            guild_id=1,
+            ticket_id=ticket_id,
+            channel_id=20 if ticket_id == "ELSEWHERE" else 10,
+            message_id=5,
+            thread_id=None,
+        )
+        if ticket_id == "BEFORE":
+            await feed.mark_seen(ticket_id=ticket_id, updated_at="t1", status=status, department="d")
+            await db.execute("UPDATE feed_tickets SET handled_at = '2000-01-01T00:00:00.000Z'")  # long before
+            await feed.set_problem(guild_id=1, department="", problem="I can't edit my card")
+            await feed.set_problem(guild_id=1, department="", problem="I can't edit my card (again)")
+        else:
+            await feed.mark_seen(ticket_id=ticket_id, updated_at="t1", status=status, department="d")
+    [route] = await feed.routes()
+    assert route.problem_at is not None  # when it first broke: a second problem doesn't move it
+    assert await feed.refetch_route_cards(guild_id=1, channel_id=10, since=route.problem_at) == 2
+    assert await feed.unhandled([("BEFORE", "t1"), ("DURING", "t1")]) == ["DURING"]
+    assert await feed.done_to_refetch() == ["DONE-DURING"]  # in no list the poll walks: fetched by itself
+    await feed.set_problem(guild_id=1, department="", problem=None)
+    [route] = await feed.routes()
+    assert route.problem_at is None

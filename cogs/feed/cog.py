@@ -128,6 +128,9 @@ class Feed(commands.Cog):
 
     async def cog_load(self) -> None:
         self.threads.load(await self.repo.thread_tickets())
+        watch = self.poller.watch  # tickets that finished recently may still change on Series
+        since = datetime.now(UTC).timestamp() - watch.window
+        watch.load(await self.repo.recently_done(since=iso(datetime.fromtimestamp(since, UTC))))
         self.publisher.backfill_guilds.update(route.guild_id for route in await self.repo.routes())
         self.bot.add_dynamic_items(FeedPageButton, BackfillButton)
         self.poll_loop.start()
@@ -192,7 +195,7 @@ class Feed(commands.Cog):
             config = await self.config.get_or_none()
         for ticket_id, problem in result.failed:
             self._ticket_failed(ticket_id, f"Series couldn't give its details: {problem}")
-        self.publisher.retry_broken_routes(routes)
+        await self.publisher.retry_broken_routes(routes)
         while self.publisher.backfill_guilds:
             await self._backfill(self.publisher.backfill_guilds.pop(), config)
         self.backoff.forget_all_but(result.listed)
@@ -258,6 +261,7 @@ class Feed(commands.Cog):
             log.info("Could not refresh %s after an action: %s", ticket_id, exc.message)
             return
         self.tickets.put(ticket)
+        self.poller.watch.note(ticket)
         if await self.repo.routes():
             await self._observe(ticket)
             await self._show(ticket, await self.config.get_or_none())

@@ -89,13 +89,18 @@ class Publisher:
         self._problem_checked.pop((guild_id, department), None)
         self.backfill_guilds.add(guild_id)
 
-    def retry_broken_routes(self, routes: list[Route]) -> None:
-        """A broken route whose retry is due gives its tickets without a card their cards (a card Discord refused
-        is otherwise never posted: its ticket was handled, and it doesn't change). Trying one post and failing again
-        puts the retry 10 minutes off again, so this never storms."""
+    async def retry_broken_routes(self, routes: list[Route]) -> None:
+        """A broken route whose retry is due is tried again: its tickets without a card get their cards (a card
+        Discord refused is otherwise never posted: its ticket was handled, and it doesn't change), and every card
+        handled while it was broken is fetched and edited again (an edit Discord refused, or one skipped while the
+        route waited, would otherwise stay stale). A failure puts the retry 10 minutes off again: no storm."""
         for route in routes:
             if route.problem is not None and self._retry_due(route):
                 self.backfill_guilds.add(route.guild_id)
+                if route.problem_at is not None:
+                    await self.repo.refetch_route_cards(
+                        guild_id=route.guild_id, channel_id=route.channel_id, since=route.problem_at
+                    )
 
     # -- one ticket --------------------------------------------------------------------------------------------
 
@@ -158,12 +163,17 @@ class Publisher:
         assert route is not None or plan.step in (Step.EDIT, Step.ADOPT)
         if plan.step is Step.MOVE:
             await self._mark_moved(message, plan, ticket)
+        put_back = plan.step is Step.POST and card is not None and card.message_id is not None  # someone deleted it
+        if plan.step is Step.MOVE or put_back:
             await self.repo.forget_mirrored(guild_id=guild_id, ticket_id=ticket.id)  # the new thread gets it all
             message = None
         if plan.step in (Step.POST, Step.MOVE):
             assert route is not None
+            old = card
             message = await self._post_card(guild_id, route, ticket, config, plan)
             card = Card(guild_id, ticket.id, route.channel_id, message.id, None)
+            if put_back and old is not None:
+                await self._retire_thread(old, message)
         else:
             assert card is not None and message is not None
             await self._edit_card(message, ticket, config, guild_id)
@@ -365,6 +375,21 @@ class Publisher:
         )
         self.threads.add(thread.id, ticket.id)
         return thread
+
+    async def _retire_thread(self, old: Card, card_message: discord.Message) -> None:
+        """A deleted card's thread outlives it: point it at the card that replaced it, whose own thread gets the
+        whole conversation, and archive it. Best effort: the new card and thread are what count."""
+        thread = await self._existing_thread(old)
+        if thread is None:
+            return
+        try:
+            await thread.send(
+                f"This ticket's card was deleted and posted again: {card_message.jump_url}. "
+                "The conversation continues in the new card's thread."
+            )
+            await thread.edit(archived=True)
+        except discord.HTTPException as exc:
+            log.info("Could not retire the old thread %s: %s", thread.id, exc.text)
 
     async def _keep_thread_state(
         self, card: Card, ticket: Ticket, *, reopened: bool, config: TicketConfig | None = None

@@ -7,7 +7,7 @@ import pytest
 import simcord
 
 from bot.render import STATUS_COLOURS, short_ref
-from tests.helpers import World, buttons, card_for, cards, feed, poll
+from tests.helpers import STAFF_ROBLOX_ID, World, buttons, card_for, cards, feed, poll, thread_of, ticket_with_thread
 
 
 async def test_feed_set_needs_manage_server(world: World):
@@ -188,6 +188,14 @@ async def test_no_premium_is_said_in_series_words_and_asked_again_only_every_fiv
     assert "refuses" not in shown.response.embeds[0].description
 
 
+async def moderator(w: World) -> simcord.MemberActor:
+    """A member who may delete messages, as the moderators tidying a channel."""
+    mods = w.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
+    mod = w.guild.add_member(w.env.create_user("mod"), roles=[mods])
+    await w.env.settle()
+    return mod
+
+
 async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
     w = routed
     tid = w.fake.create_ticket()["TicketId"]
@@ -196,9 +204,7 @@ async def test_deleted_card_of_a_quiet_ticket_comes_back_at_once(routed: World):
         [r for r in w.env.http_requests if r.method == "POST" and r.path == f"/channels/{w.channel.id}/messages"]
     )
     [card] = card_for(w.channel, tid)
-    mods = w.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
-    mod = w.guild.add_member(w.env.create_user("mod"), roles=[mods])
-    await w.env.settle()
+    mod = await moderator(w)
     await mod.delete(card)  # someone tidies the channel; Series has no change to report
     await w.env.settle()
     [again] = card_for(w.channel, tid)
@@ -213,9 +219,7 @@ async def test_a_card_deleted_while_series_is_down_comes_back_at_the_next_poll(r
     tid = w.fake.create_ticket()["TicketId"]
     await poll(w)
     [card] = card_for(w.channel, tid)
-    mods = w.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
-    mod = w.guild.add_member(w.env.create_user("mod"), roles=[mods])
-    await w.env.settle()
+    mod = await moderator(w)
     w.fake.fail_next("GET", r"^/tickets/get/", status=503, times=2)  # the put-back's request and its one retry
     await mod.delete(card)
     await w.env.settle()
@@ -272,3 +276,51 @@ async def test_series_refusing_one_tickets_details_holds_back_only_that_ticket(r
     assert card_for(w.channel, broken) == [] and len(card_for(w.channel, fine)) == 1
     await poll(w)
     assert len(card_for(w.channel, broken)) == 1
+
+
+async def test_a_deleted_cards_new_thread_holds_the_whole_conversation(routed: World):
+    """Defect (found by the model): the card was put back without a thread, so the next message opened a new one
+    holding only what came after; the earlier messages stayed behind in the old thread."""
+    w = routed
+    tid, card, old = await ticket_with_thread(w, "first follow-up")
+    mod = await moderator(w)
+    await mod.delete(card)
+    await w.env.settle()
+    w.fake.author_message(tid, "second follow-up")
+    await poll(w)
+    [again] = card_for(w.channel, tid)
+    texts = [m.embeds[0].description for m in thread_of(w, again).history() if m.embeds]
+    assert sorted(texts) == ["first follow-up", "second follow-up"]
+    assert any(again.jump_url in (m.content or "") for m in old.history())  # the old thread points at the new card
+
+
+async def test_a_website_reply_to_a_resolved_ticket_reaches_its_thread(routed: World):
+    """Defect (found by the model): resolved and closed tickets are in no list the poll walks, so what Series
+    recorded on them afterwards (here a staff reply on the website) never reached the card or the thread."""
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    w.fake.claim(tid, STAFF_ROBLOX_ID)
+    await poll(w)
+    w.fake.set_status(tid, "resolved")
+    await poll(w)
+    w.fake.staff_message(tid, STAFF_ROBLOX_ID, "One more thing: rejoin the group")
+    w.fake.set_status(tid, "closed")
+    for _ in range(8):  # two minutes: the watch of finished tickets looks one minute after, then two after that
+        await poll(w)
+    [card] = card_for(w.channel, tid)
+    assert {f.name: f.value for f in card.embeds[0].fields}["Status"].startswith("Closed")
+    texts = [m.embeds[0].description for m in thread_of(w, card).history() if m.embeds]
+    assert "One more thing: rejoin the group" in texts
+
+
+async def test_finished_tickets_are_looked_at_less_and_less_often(routed: World):
+    w = routed
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    w.fake.set_status(tid, "resolved")
+    await poll(w)
+    gets = lambda: w.fake.count("GET", f"/tickets/get/{tid}")  # noqa: E731
+    before = gets()
+    for _ in range(4 * 15):  # a quarter of an hour: at 1, 3, 7 and 15 minutes
+        await poll(w)
+    assert gets() - before == 4

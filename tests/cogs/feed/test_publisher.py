@@ -7,7 +7,7 @@ import asyncio
 import discord
 
 from bot.render import EMBED_TOTAL_LIMIT, MOVED_COLOUR, STATUS_COLOURS, short_ref
-from tests.helpers import STAFF_ROBLOX_ID, World, buttons, card_for, feed, poll, sent, thread_of
+from tests.helpers import STAFF_ROBLOX_ID, World, buttons, card_for, feed, poll, sent, thread_of, ticket_with_thread
 
 
 async def test_new_ticket_gives_exactly_one_card(routed: World):
@@ -336,11 +336,7 @@ async def test_a_thread_that_cannot_be_opened_is_the_tickets_problem_not_the_rou
 
 async def test_threads_of_resolved_and_closed_tickets_are_archived_and_reopened_ones_come_back(routed: World):
     w = routed
-    tid = w.fake.create_ticket()["TicketId"]
-    w.fake.author_message(tid, "hello")
-    await poll(w)
-    [card] = card_for(w.channel, tid)
-    thread = thread_of(w, card)
+    tid, card, thread = await ticket_with_thread(w)
     w.fake.set_status(tid, "resolved")
     await poll(w)
     edits = [r for r in w.env.http_requests if r.method == "PATCH" and r.path == f"/channels/{thread.id}"]
@@ -430,3 +426,23 @@ async def test_a_card_discord_refused_once_is_posted_when_the_route_is_retried(r
     for _ in range(45):  # 11¼ minutes of polls, Discord healthy again, Series with nothing new to say
         await poll(w)
     assert len(card_for(w.channel, tid)) == 1
+
+
+async def test_a_card_edit_discord_refused_once_is_made_when_the_route_is_retried(routed: World):
+    """Defect (found by the model): an edit refused with a 403 broke the route and its ticket counted as handled,
+    so once Discord let the bot edit again the card stayed stale until that ticket changed again."""
+    w = routed
+    await w.link(w.staff)
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)
+    [card] = card_for(w.channel, tid)
+    w.env.inject_error(
+        "PATCH", f"/channels/{w.channel.id}/messages/{card.id}", status=403, code=50013, message="Missing Permissions"
+    )
+    w.fake.claim(tid, STAFF_ROBLOX_ID)
+    await poll(w)
+    assert {f.name: f.value for f in card_for(w.channel, tid)[0].embeds[0].fields}["Status"] == "Open"
+    for _ in range(45):  # 11¼ minutes of polls, Discord healthy again, Series with nothing new to say
+        await poll(w)
+    [card] = card_for(w.channel, tid)
+    assert {f.name: f.value for f in card.embeds[0].fields}["Status"] == "In progress"
