@@ -78,6 +78,8 @@ NEW_DEFECTS = {
     "recovery_mention": "NEW: a reply recovered after a restart that fails, for a member with DMs closed, is lost",
     "recovery_unchecked": "NEW: a reply saved just before a crash is sent after the restart without any checks",
     "lost_answer_unchanged": "NEW: a claim/status/transfer whose answer was lost is reported as 'Nothing was changed'",
+    "first_sight_ping": "MODEL: a ticket first listed after its route moved and gained a role may ping it once (the "
+    "model only allowed the role at creation; the bot is right: to that route the ticket is new)",
     "deleted_card_lost": "NEW: a card deleted while Series can't give its ticket is never put back (until it changes)",
 }
 DEFECTS = KNOWN_DEFECTS | NEW_DEFECTS
@@ -197,6 +199,8 @@ class Run:
                 raise
 
     def check_step(self) -> None:
+        self.seen_done_before = set(self.model.seen_done)
+        inv.note_seen_done(self)
         self.note_transfers()
         self.attribute_discord_failures()
         inv.check_errors(self)
@@ -470,6 +474,7 @@ class Run:
 
     def card_put_back(self, ticket_id: str) -> None:
         """After a card was deleted: on a healthy feed, a routed active ticket has its card again at once."""
+        self.attribute_discord_failures()  # a fault that refused the card just now excuses it
         ticket = self.world.fake.tickets[ticket_id]
         route = self.model.route_for(ticket["Department"])
         if (

@@ -431,12 +431,32 @@ def _mirror_differs(run: Run, view: CardView, ticket: dict[str, Any]) -> str | N
     return None
 
 
+def note_seen_done(run: Run) -> None:
+    """Which tickets the bot last saw finished: a detail fetch this step saw each one's status now. And, for the
+    ping policy, the route each active ticket had when the bot first listed it."""
+    fake = run.world.fake
+    if any(r.path == "/tickets/list" for r in fake.requests[run.step.fake_start :]):
+        for info in run.model.tickets:
+            ticket = fake.tickets.get(info.id)
+            if not info.listed and ticket is not None and ticket["Status"] in ("open", "in-progress"):
+                route = run.model.route_for(ticket["Department"])
+                info.listed, info.first_listed_role = True, route.role if route else None
+    for request in fake.requests[run.step.fake_start :]:
+        parts = request.path.strip("/").split("/")  # GET /tickets/get/{id}
+        if request.method == "GET" and parts[:2] == ["tickets", "get"] and len(parts) == 3 and parts[2] in fake.tickets:
+            if fake.tickets[parts[2]]["Status"] in ("resolved", "closed"):
+                run.model.seen_done.add(parts[2])
+            else:
+                run.model.seen_done.discard(parts[2])
+
+
 def check_feed_caught_up(run: Run) -> None:
     """After a poll while nothing is degraded: every ticket that isn't failing itself is up to date."""
     if not any(r.path == "/tickets/list" for r in run.world.fake.requests[run.step.fake_start :]):
         raise FeedStalled("a poll was due and Series is healthy, but the feed did not poll")
     views = card_views(run)
-    problems = card_problems(run, views, excluded=run.model.failing)
+    done = {tid for tid, t in run.world.fake.tickets.items() if t["Status"] in ("resolved", "closed")}
+    problems = card_problems(run, views, excluded=run.model.failing | (done & run.seen_done_before))
     if problems:
         kind, message = problems[0]
         # With a ticket failing by itself (its own fault, or an id the bot must refuse), the others lagging behind
@@ -484,7 +504,8 @@ def check_pings(run: Run) -> None:
             note = (body.get("content") or "").split(">", 1)[-1].strip()
             # Allowed: once for the route that covered the ticket when it was created, and once per transfer into
             # a route with that role (whatever the note says: to that channel a transferred ticket is new).
-            allowed = (role is not None and info.creation_role == role) + info.transfer_roles.count(role)
+            first = role is not None and role in (info.creation_role, info.first_listed_role)
+            allowed = first + info.transfer_roles.count(role)
             run.pings[(ticket_id, role or "?")] += 1
             times = run.pings[(ticket_id, role or "?")]
             if times > allowed:

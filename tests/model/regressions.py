@@ -196,6 +196,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a staff reply on the Series website to a resolved/closed ticket never reaches the card's thread",
         (NewTicket(), Poll(), Slash(member=0, action="status", arg="resolved"), WebReply(who=0), Poll()),
         inv.MirrorWrong,
+        fixed=True,
     ),
     Regression(
         "closed_then_resolved_on_the_website",
@@ -203,6 +204,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a closed ticket resolved on the website keeps a card that says Closed (inactive tickets aren't polled)",
         (NewTicket(), Poll(), WebStatus(status="closed"), Poll(), WebStatus(status="resolved"), Poll()),
         inv.CardWrong,
+        fixed=True,
     ),
     Regression(
         "closed_ticket_reopened_and_closed_between_polls",
@@ -218,6 +220,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a reply the recovery delivers after a crash doesn't refresh the card; on a resolved ticket, ever",
         (NewTicket(), Poll(), WebClaim(who=0), Click(member=0, label="Resolve"), Crash("reply_before_send", member=0)),
         inv.MirrorWrong,
+        fixed=True,
     ),
     Regression(
         "refused_edit_leaves_the_card_stale",
@@ -225,6 +228,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a card edit Discord refused once (403) is never retried; the card stays stale after Discord recovers",
         (NewTicket(), Poll(), DiscordFault("edit_403", at="tickets"), WebClaim(who=2), Poll()),
         inv.CardWrong,
+        fixed=True,
     ),
     Regression(
         "refused_card_is_never_posted",
@@ -280,6 +284,7 @@ NEW: tuple[Regression, ...] = (
         "NEW: a deleted card is put back with a new thread holding only later messages (the rest is orphaned)",
         (NewTicket(), Poll(), PlayerWrites(0), Poll(), DeleteCard(0), PlayerWrites(0), Poll()),
         inv.MirrorWrong,
+        fixed=True,
     ),
     Regression(
         "recovered_reply_fails_and_dms_are_closed",
@@ -317,6 +322,14 @@ NEW: tuple[Regression, ...] = (
         "NEW: the put-back asks Series once; if that fails, the quiet ticket is never looked at again",
         (NewTicket(), Poll(), SeriesFault("503", on="get", times=2), DeleteCard(0)),
         inv.CardWrong,
+        fixed=True,
+    ),
+    Regression(
+        "ticket_first_listed_after_its_route_gained_a_role",
+        "first_sight_ping",
+        "MODEL: the invariant allowed only the role at creation; a ticket the bot never listed is new to the route",
+        (OddTicket(kind="odd_fields"), SetRoute(dept=None, channel="mod", role="Mods", backfill=False)),
+        inv.PingPolicy,
         fixed=True,
     ),
 )

@@ -21,6 +21,10 @@ class TicketInfo:
     created: int  # the step that created it
     odd: str | None = None  # "bad_id" (a TicketId outside TICKET-<digits>-<alnum>) or "odd_fields"
     creation_role: str | None = None  # the ping role of the route that covered it when it was created
+    # The ping role of its route when the bot first listed it: a ticket the bot never saw before a route changed is
+    # new to that route as it is now (policy: one mention per ticket new since the route existed).
+    first_listed_role: str | None = None
+    listed: bool = False
     transfer_roles: list[str] = field(default_factory=list)  # per transfer: the ping role covering the target
 
 
@@ -88,6 +92,10 @@ class Model:
     failing: set[str] = field(default_factory=set)  # tickets that failed by themselves (their own Discord fault)
     ghosts: set[int] = field(default_factory=set)  # cards an injected 404 called deleted (they still show)
     reopened: set[str] = field(default_factory=set)  # closed tickets the website reopened since the last Poll
+    # Tickets the bot last saw resolved or closed (its last fetch of them said so): they are in no list it can walk,
+    # so a later change to them is seen by its watch of finished tickets (within minutes, not at the next poll);
+    # Converge checks them.
+    seen_done: set[str] = field(default_factory=set)
     pending_429: tuple[str, int, int] | None = None  # while a 429 is armed: (kind, pauses, 429s answered) before
     texts: int = 0
     step: int = 0
