@@ -78,6 +78,8 @@ NEW_DEFECTS = {
     "recovery_mention": "NEW: a reply recovered after a restart that fails, for a member with DMs closed, is lost",
     "recovery_unchecked": "NEW: a reply saved just before a crash is sent after the restart without any checks",
     "lost_answer_unchanged": "NEW: a claim/status/transfer whose answer was lost is reported as 'Nothing was changed'",
+    "restart_timer": "HARNESS: a Series config fault at a restart hung SimCord's settle (the client's retry pause "
+    "was a real timer); the bot itself was fine",
     "first_sight_ping": "MODEL: a ticket first listed after its route moved and gained a role may ping it once (the "
     "model only allowed the role at creation; the bot is right: to that route the ticket is new)",
     "deleted_card_lost": "NEW: a card deleted while Series can't give its ticket is never put back (until it changes)",

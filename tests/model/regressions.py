@@ -325,6 +325,14 @@ NEW: tuple[Regression, ...] = (
         fixed=True,
     ),
     Regression(
+        "a_config_fault_across_a_restart",
+        "restart_timer",
+        "HARNESS: the config load at start retried on a real timer, which SimCord's restart could not settle",
+        (Poll(), SeriesFault("503", on="config", times=2), Restart()),
+        inv.UnexpectedError,
+        fixed=True,
+    ),
+    Regression(
         "ticket_first_listed_after_its_route_gained_a_role",
         "first_sight_ping",
         "MODEL: the invariant allowed only the role at creation; a ticket the bot never listed is new to the route",

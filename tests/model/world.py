@@ -194,7 +194,12 @@ class World:
 
             def make_bot(database: Database) -> TicketBot:
                 limiters.append(RecordingLimiter(clock))
-                return offline_bot(config, session=session, db=database, limiter=limiters[-1])
+                bot = offline_bot(config, session=session, db=database, limiter=limiters[-1])
+                # The client's half-second pause before retrying a failed GET, on the fake clock like the limiter's:
+                # a real timer started while SimCord restarts the bot (the config load at start) deadlocks its
+                # settle. In a real process it is an ordinary asyncio.sleep.
+                bot.services.workspace.client._sleep = clock.sleep  # noqa: SLF001 - the client's injectable sleep
+                return bot
 
             env = await stack.enter_async_context(
                 simcord.run(make_bot(databases[0]), check_errors=False, settle_timeout=5)
