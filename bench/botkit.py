@@ -76,18 +76,19 @@ def seed_discord(fake: FakeDiscord) -> World:
 
 
 def card_posts(fake: FakeDiscord, channel_id: int) -> list[tuple[float, str]]:
-    """``(arrival, first embed's title)`` of every message the bot posted to the channel and the fake answered,
-    oldest first; arrival is ``time.perf_counter()`` on the fake's loop. Call it on the fake's loop."""
+    """``(arrival, ticket id)`` of every card the bot posted to the channel and the fake answered, oldest first;
+    arrival is ``time.perf_counter()`` on the fake's loop. Call it on the fake's loop."""
     return [
-        (r.at, _title(r))
+        (r.at, _ticket_id(r))
         for r in fake.find_requests("POST", f"/channels/{channel_id}/messages")
         if r.status is not None and r.status < 300
     ]
 
 
-def _title(request: RecordedRequest) -> str:
+def _ticket_id(request: RecordedRequest) -> str:
+    """A card's ticket id: its footer (the title is the ticket's subject)."""
     embeds = request.json.get("embeds") if isinstance(request.json, dict) else None
-    return (embeds[0].get("title") or "") if embeds else ""
+    return ((embeds[0].get("footer") or {}).get("text") or "") if embeds else ""
 
 
 @dataclass

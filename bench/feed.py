@@ -105,7 +105,7 @@ async def latency(*, tickets: int = 8, existing: int = 50, seed: int = 5) -> dic
             created[tid] = at
         deadline = time.monotonic() + POLL_SECONDS * 3
         while time.monotonic() < deadline:
-            posted = {title.split(" ", 1)[0] for _, title in await cards()}
+            posted = {ticket_id for _, ticket_id in await cards()}
             if all(tid in posted for tid in created):
                 break
             await asyncio.sleep(0.05)
@@ -119,8 +119,8 @@ async def latency(*, tickets: int = 8, existing: int = 50, seed: int = 5) -> dic
         discord_srv.stop()
         tmp.cleanup()
     arrival: dict[str, float] = {}
-    for at, title in posts:
-        arrival.setdefault(title.split(" ", 1)[0], at)
+    for at, ticket_id in posts:
+        arrival.setdefault(ticket_id, at)
     seconds = [arrival[tid] - at for tid, at in created.items() if tid in arrival]
     result = {
         "poll_seconds": POLL_SECONDS,
