@@ -438,7 +438,6 @@ async def simulate(
     ``engine="aiosqlite"`` runs it on the bot's own ``Database`` (aiosqlite, one commit per statement) instead:
     much slower, and byte-for-byte the same file (``python -m bench.growth check`` compares the two)."""
     from bot import repositories
-    from bot.cache import ThreadIndex
     from bot.config import Config
     from bot.database import Database
     from bot.repositories import RetentionRepo
@@ -454,7 +453,7 @@ async def simulate(
         db = Database(conn, str(db_path))  # type: ignore[arg-type] - the aiosqlite calls it makes, in this thread
     year = Year(db, world, tickets=tickets, days=days, end_ms=end_ms, seed=seed)
     days_kept = Config.__dataclass_fields__["data_retention_days"].default
-    retention_ = Retention(repo=RetentionRepo(db), threads=ThreadIndex(), days=days_kept, now=year.clock.dt)
+    retention_ = Retention(repo=RetentionRepo(db), days=days_kept, now=year.clock.dt)
     timeline: list[dict[str, Any]] = []
 
     async def snapshot(at: int) -> None:
@@ -618,8 +617,6 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
             out["rss_mb"] = rss_mb()
             out["sqlite_mib"] = sqlite_memory()["used_mib"]
             out["pymalloc"] = pymalloc()
-            out["thread_index"] = len(services.threads._tickets)
-            out["thread_index_bytes"] = deep_size(services.threads._tickets, set())[0]
             out["ticket_cache"] = len(services.workspace.tickets)
             out["ticket_cache_bytes"] = deep_size(services.workspace.tickets._tickets, set())[0]
             await bot.close()
@@ -784,8 +781,7 @@ async def run(
         print(
             f"  growth ({name}): {y['file_bytes'] / 2**20:.1f} MiB file, {y['freelist_count']:,} free pages, "
             f"{y['rows']['feed_tickets']:,} feed_tickets; bot ready in {b['start_to_ready_s']:.2f} s, "
-            f"RSS {b['rss_mb']:.1f} MiB (baseline {result['bots']['baseline']['rss_mb']:.1f}), "
-            f"ThreadIndex {b['thread_index']:,}",
+            f"RSS {b['rss_mb']:.1f} MiB (baseline {result['bots']['baseline']['rss_mb']:.1f})",
             flush=True,
         )
     return result

@@ -301,7 +301,6 @@ async def probe(args: argparse.Namespace, world: dict[str, Any], create: Any) ->
                 "http": bot.http,
                 "guild": guild,
                 "ticket_cache": workspace.tickets,
-                "thread_index": bot.services.threads,
                 "publisher": feed_cog.publisher,  # type: ignore[attr-defined]
                 "feed_cog": feed_cog,
                 "backoff": feed_cog.backoff,  # type: ignore[attr-defined]
@@ -378,7 +377,6 @@ async def probe(args: argparse.Namespace, world: dict[str, Any], create: Any) ->
         out["tracking"] = tracking
         out["counts"] = {
             "ticket_cache": len(workspace.tickets),
-            "thread_index": len(bot.services.threads._tickets),
             "guild_threads": len(guild._threads),
             "publisher_locks": len(feed_cog.publisher._locks),  # type: ignore[attr-defined]
             "problem_checked": len(feed_cog.publisher._problem_checked),  # type: ignore[attr-defined]

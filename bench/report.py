@@ -559,43 +559,28 @@ def _growth(gr: dict, run: dict, add: Callable[[str], None], notes: list[str]) -
         f"**{fmt(bot_gone['rss_mb'], 1)} MiB** (+{fmt(bot_gone['rss_mb'] - base['rss_mb'], 1)}) |"
     )
     add(
-        f"| `ThreadIndex` entries loaded at start (their size) | {base['thread_index']:,} | "
-        f"{bot_kept['thread_index']:,} ({_mib(bot_kept['thread_index_bytes'])}) | "
-        f"{bot_gone['thread_index']:,} ({_mib(bot_gone['thread_index_bytes'])}) |"
-    )
-    add(
         f"| `TicketCache` entries (their size) | {base['ticket_cache']:,} | {bot_kept['ticket_cache']:,} "
         f"({_mib(bot_kept['ticket_cache_bytes'])}) | {bot_gone['ticket_cache']:,} ({_mib(bot_gone['ticket_cache_bytes'])}) |"
     )
     add("")
 
     def rest(bot: dict) -> float:
-        return (bot["rss_mb"] - base["rss_mb"]) * 2**20 - bot["thread_index_bytes"] - bot["ticket_cache_bytes"]
+        return (bot["rss_mb"] - base["rss_mb"]) * 2**20 - bot["ticket_cache_bytes"]
 
     add(
         "The counterfactual bot runs with `DATA_RETENTION_DAYS=3650` (the most allowed), so its own start-up prune "
         "keeps the year. The first poll found every still-active ticket unchanged (no detail request), as after a "
-        "restart. The biggest single thing the history puts in memory is the `ThreadIndex`: it is loaded from every "
-        "card that has a thread, active or long done, so it holds the whole retention window. Beyond it and the "
+        "restart. The history itself stays in the database: nothing is loaded per card or per thread at start "
+        "(autocomplete finds a thread's ticket through the `cards_thread` index). Beyond the "
         f"`TicketCache`, {_mib(rest(bot_kept))} with retention and {_mib(rest(bot_gone))} without are SQLite's page "
         f"cache ({fmt(bot_kept.get('sqlite_mib', 0), 1)} and {fmt(bot_gone.get('sqlite_mib', 0), 1)} MiB against "
         f"{fmt(base.get('sqlite_mib', 0), 1)} MiB at baseline, capped by its default 2 MiB `cache_size`) and memory "
-        "freed after start-up that the allocator keeps (the rows the index was loaded from: pymalloc holds "
+        "freed after start-up that the allocator keeps (pymalloc holds "
         f"{fmt(bot_kept.get('pymalloc', {}).get('bytes_in_available_blocks', 0), 1)} and "
         f"{fmt(bot_gone.get('pymalloc', {}).get('bytes_in_available_blocks', 0), 1)} MiB of free blocks, against "
         f"{fmt(base.get('pymalloc', {}).get('bytes_in_available_blocks', 0), 1)} MiB at baseline)."
     )
     add("")
-    if bot_kept["thread_index"] > 10 * max(gr["still_active"], 1):
-        notes.append(
-            f"**The thread index holds the history, not the active tickets (observation, no goal).** At start the bot "
-            f"loads every card with a thread into `ThreadIndex`: {bot_kept['thread_index']:,} entries "
-            f"({_mib(bot_kept['thread_index_bytes'])}) after a year with {days}-day retention, "
-            f"{bot_gone['thread_index']:,} ({_mib(bot_gone['thread_index_bytes'])}) without, for "
-            f"{gr['still_active']:,} active tickets. Autocomplete only asks it for the thread it is typed in; an indexed "
-            "`cards` lookup (`cards_thread`) answers that in well under a millisecond, so the index could be dropped, "
-            "or hold only the active tickets' threads."
-        )
     audit_share = kept["bytes_by_table"].get("audit", 0) / max(kept["page_count"] * kept["page_size"], 1)
     audit_total = max(kept["bytes_by_table"].get("audit", 0), 1)
     audit_index_share = (audit_total - kept["by_object"].get("audit", 0)) / audit_total

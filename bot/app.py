@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from .api import SeriesClient
-from .cache import ConfigCache, ThreadIndex, TicketCache
+from .cache import ConfigCache, TicketCache
 from .config import Config
 from .database import Database
 from .desk import Desk
@@ -67,7 +67,6 @@ class Services:
     audit: AuditRepo
     meta: MetaRepo
     feed: FeedRepo
-    threads: ThreadIndex
     actions: StaffActions
     desk: Desk
     background: Background
@@ -120,7 +119,6 @@ def build_services(
     workspace = build_workspace(settings, session=session, feed=feed, limiter=limiter)
     links, replies, audit = StaffLinkRepo(db), ReplyRepo(db), AuditRepo(db)
     actions = StaffActions(api=workspace.client, links=links, replies=replies, audit=audit, config=workspace.config)
-    threads = ThreadIndex()
     roblox = RobloxDirectory(RobloxClient.from_config(session, settings, limiter=roblox_limiter), RobloxUserRepo(db))
     providers = tuple(configured_providers(session, settings))
     identity = Identity(
@@ -141,11 +139,10 @@ def build_services(
         audit=audit,
         meta=MetaRepo(db),
         feed=feed,
-        threads=threads,
         actions=actions,
         desk=Desk(actions=actions, tickets=workspace.tickets, snippets=snippets),
         background=Background(),
-        retention=Retention(repo=RetentionRepo(db), threads=threads, days=settings.data_retention_days),
+        retention=Retention(repo=RetentionRepo(db), days=settings.data_retention_days),
         roblox=roblox,
         names=Names(links=links, roblox=roblox),
         verification=providers,

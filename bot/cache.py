@@ -15,7 +15,7 @@ from .api import SeriesClient, SeriesError
 from .models import Author, Ticket, TicketConfig
 from .render import choice_name, clip
 
-__all__ = ("ConfigCache", "ThreadIndex", "TicketCache")
+__all__ = ("ConfigCache", "TicketCache")
 
 CONFIG_MAX_AGE = 300.0
 CONFIG_RETRY_SECONDS = 30.0  # after a failed background load, autocomplete doesn't ask Series again for this long
@@ -118,28 +118,6 @@ class TicketCache:
         # A value over 100 characters would make Discord refuse the whole list (docs/discord-limits.md#autocomplete).
         usable = [t for _, _, t in ranked if len(t.id) <= 100]
         return [app_commands.Choice(name=choice_name(t), value=t.id) for t in usable[:MAX_CHOICES]]
-
-
-class ThreadIndex:
-    """Thread id → the ticket it mirrors (so autocomplete inside a ticket's thread offers that ticket first).
-
-    Loaded from the cards table at start; the feed adds each thread it opens.
-    """
-
-    def __init__(self) -> None:
-        self._tickets: dict[int, str] = {}
-
-    def load(self, threads: dict[int, str]) -> None:
-        self._tickets = dict(threads)
-
-    def add(self, thread_id: int, ticket_id: str) -> None:
-        self._tickets[thread_id] = ticket_id
-
-    def forget(self, thread_id: int) -> None:
-        self._tickets.pop(thread_id, None)
-
-    def ticket_for(self, channel_id: int | None) -> str | None:
-        return self._tickets.get(channel_id) if channel_id is not None else None
 
 
 class ConfigCache:

@@ -484,16 +484,11 @@ class FeedRepo:
             "DELETE FROM mirrored_messages WHERE guild_id = ? AND ticket_id = ?", (guild_id, ticket_id)
         )
 
-    async def thread_tickets(self) -> dict[int, str]:
-        """Thread id → ticket, for the threads of tickets not done yet (a done ticket's thread is archived; the
-        feed adds it back if the ticket is reopened). Not the whole history: it is kept in memory."""
-        rows = await self.db.fetchall(
-            """
-            SELECT c.thread_id, c.ticket_id FROM cards c LEFT JOIN feed_tickets f ON f.ticket_id = c.ticket_id
-            WHERE c.thread_id IS NOT NULL AND coalesce(f.status, '') NOT IN ('resolved', 'closed', 'gone')
-            """
-        )
-        return {int(r[0]): str(r[1]) for r in rows}
+    async def ticket_for_thread(self, thread_id: int) -> str | None:
+        """The ticket a card's thread mirrors (the ``cards_thread`` index): autocomplete inside a thread offers that
+        ticket first. Asked of the database, so memory doesn't grow with the threads."""
+        row = await self.db.fetchone("SELECT ticket_id FROM cards WHERE thread_id = ? LIMIT 1", (thread_id,))
+        return str(row[0]) if row else None
 
     async def card_count(self) -> int:
         row = await self.db.fetchone("SELECT COUNT(*) FROM cards")
@@ -676,10 +671,9 @@ class RetentionRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def prune(self, *, before: str, audit_before: str) -> tuple[Pruned, list[int]]:
+    async def prune(self, *, before: str, audit_before: str) -> Pruned:
         """Delete the data of tickets done (resolved, closed or gone) and handled before ``before``, reply rows
-        settled before it, and audit entries older than ``audit_before``. Returns the counts and the thread ids
-        that no longer belong to any card."""
+        settled before it, and audit entries older than ``audit_before``. Returns the counts."""
         async with self.db.transaction() as conn:
             async with conn.execute(
                 """
@@ -689,14 +683,6 @@ class RetentionRepo:
                 (before,),
             ) as cur:
                 done = json.dumps([row[0] for row in await cur.fetchall()])
-            async with conn.execute(
-                """
-                SELECT thread_id FROM cards
-                WHERE thread_id IS NOT NULL AND ticket_id IN (SELECT value FROM json_each(?))
-                """,
-                (done,),
-            ) as cur:
-                threads = [int(row[0]) for row in await cur.fetchall()]
             for statement in _PRUNE_TICKETS:
                 await conn.execute(statement, (done,))
             replies = await conn.execute(
@@ -712,8 +698,7 @@ class RetentionRepo:
                 (before,),
             )
             events = await conn.execute("DELETE FROM ticket_events WHERE at < ?", (before,))
-            counts = Pruned(len(json.loads(done)), replies.rowcount, audit.rowcount, names.rowcount, events.rowcount)
-        return counts, threads
+            return Pruned(len(json.loads(done)), replies.rowcount, audit.rowcount, names.rowcount, events.rowcount)
 
 
 # -- what happened to tickets (bot/events.py) -----------------------------------------------------------------

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from .cache import ThreadIndex
 from .repositories import Pruned, RetentionRepo
 
 __all__ = ("AUDIT_MIN_DAYS", "Retention")
@@ -32,12 +31,10 @@ class Retention:
         self,
         *,
         repo: RetentionRepo,
-        threads: ThreadIndex,
         days: int,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.repo = repo
-        self.threads = threads
         self.days = days
         self._now = now
 
@@ -45,9 +42,7 @@ class Retention:
         now = self._now()
         before = _iso(now - timedelta(days=self.days))
         audit_before = _iso(now - timedelta(days=max(self.days, AUDIT_MIN_DAYS)))
-        pruned, threads = await self.repo.prune(before=before, audit_before=audit_before)
-        for thread_id in threads:
-            self.threads.forget(thread_id)
+        pruned = await self.repo.prune(before=before, audit_before=audit_before)
         if pruned != Pruned():
             log.info(
                 "Retention (%d days): pruned %d tickets, %d replies, %d audit entries, %d Roblox names, %d events",

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cache import ConfigCache, ThreadIndex, TicketCache
+from bot.cache import ConfigCache, TicketCache
 from bot.checks import is_admin
 from bot.desk import Desk
 from bot.models import STATUSES, parse_time
@@ -63,7 +63,6 @@ class Tickets(commands.Cog):
         links: StaffLinkRepo,
         cache: TicketCache,
         config: ConfigCache,
-        threads: ThreadIndex,
         feed: FeedRepo,
         names: Names,
         background: Background,
@@ -76,7 +75,6 @@ class Tickets(commands.Cog):
         self.links = links
         self.cache = cache
         self.config = config
-        self.threads = threads
         self.feed = feed
         self.names = names
         self.background = background
@@ -327,11 +325,12 @@ class Tickets(commands.Cog):
             link = await asyncio.wait_for(
                 self.links.get(guild_id=interaction.guild_id, member_id=interaction.user.id), 0.5
             )
+            if link is None:
+                return []
+            # Inside a ticket's thread, that ticket first (an indexed lookup, not a map of every thread in memory).
+            first = await asyncio.wait_for(self.feed.ticket_for_thread(interaction.channel_id or 0), 0.5)
         except TimeoutError:
             return []
-        if link is None:
-            return []
-        first = self.threads.ticket_for(interaction.channel_id)
         return self.cache.choices(
             current, staff_id=link.roblox_user_id, first=first, active_only=active_only, answerable=answerable
         )
@@ -355,7 +354,6 @@ async def setup(bot: TicketBot) -> None:
             links=services.links,
             cache=services.workspace.tickets,
             config=services.workspace.config,
-            threads=services.threads,
             feed=services.feed,
             names=services.names,
             background=services.background,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.api import SeriesClient
-from bot.cache import ConfigCache, ThreadIndex, TicketCache
+from bot.cache import ConfigCache, TicketCache
 from bot.config import Secret
 from bot.ratelimit import RateLimiter
 from tests.helpers import UNLIMITED, make_ticket
@@ -47,14 +47,6 @@ def test_tickets_without_an_id_are_not_kept():
     cache.put(ticket(1))
     cache.discard("TICKET-1-A")
     assert cache.get("TICKET-1-A") is None
-
-
-def test_thread_index():
-    threads = ThreadIndex()
-    threads.load({10: "TICKET-1-A"})
-    threads.add(11, "TICKET-2-A")
-    assert threads.ticket_for(10) == "TICKET-1-A" and threads.ticket_for(11) == "TICKET-2-A"
-    assert threads.ticket_for(12) is None and threads.ticket_for(None) is None
 
 
 async def test_department_choices_come_from_memory_and_the_first_keystroke_loads_them(fake_series, http_session):

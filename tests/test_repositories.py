@@ -137,7 +137,7 @@ async def test_every_hot_query_uses_an_index(db, monkeypatch):
     await replies.unfinished()
     await feed.card(guild_id=1, ticket_id="T")
     await feed.card_by_message(5)
-    await feed.thread_tickets()
+    await feed.ticket_for_thread(5)
     await feed.seen_one("T")
     await feed.unhandled([("T", "2025-01-01T00:00:00.000Z"), ("U", "")])
     await feed.active_unlisted(["T", "U"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.cache import ThreadIndex
 from bot.repositories import AuditRepo, FeedRepo, Pruned, ReplyRepo, RetentionRepo, StaffLinkRepo
 from bot.retention import Retention
 
@@ -46,9 +45,7 @@ async def test_prune_keeps_what_is_in_use_and_removes_what_is_old(db):
         )
         await db.execute("UPDATE audit SET created_at = ? WHERE id = (SELECT MAX(id) FROM audit)", (iso(days),))
     await StaffLinkRepo(db).link(guild_id=1, member_id=2, roblox_user_id=3, linked_by=1)
-    threads = ThreadIndex()
-    threads.load({900: "OLD-CLOSED", 901: "NEW-CLOSED"})
-    retention = Retention(repo=RetentionRepo(db), threads=threads, days=90, now=lambda: NOW)
+    retention = Retention(repo=RetentionRepo(db), days=90, now=lambda: NOW)
 
     pruned = await retention.prune()
 
@@ -58,7 +55,8 @@ async def test_prune_keeps_what_is_in_use_and_removes_what_is_old(db):
         assert await count(db, table, "OLD-OPEN") == 1 and await count(db, table, "NEW-CLOSED") == 1
     assert await replies.get(old) is None and await replies.get(pending) is not None  # never an unfinished one
     assert len(await audit.for_ticket(guild_id=1, ticket_id="OLD-CLOSED")) == 1  # the 100-day one: kept a year
-    assert threads.ticket_for(900) is None and threads.ticket_for(901) == "NEW-CLOSED"
+    feed = FeedRepo(db)
+    assert await feed.ticket_for_thread(900) is None and await feed.ticket_for_thread(901) == "NEW-CLOSED"
     assert await retention.prune() == Pruned()  # nothing left to do
 
 
@@ -74,7 +72,7 @@ async def test_events_and_what_reminders_remember_are_pruned_too(db):
             TicketState(tid, "closed", None, "d", "x"),
         )
         await reminders.claim(guild_id=1, ticket_id=tid, kind="unclaimed", wait="opened")
-    pruned = await Retention(repo=RetentionRepo(db), threads=ThreadIndex(), days=90, now=lambda: NOW).prune()
+    pruned = await Retention(repo=RetentionRepo(db), days=90, now=lambda: NOW).prune()
     assert pruned.events == 2 and pruned.tickets == 1
     for table in ("ticket_events", "ticket_state", "reminders_sent"):
         assert await count(db, table, "OLD-CLOSED") == 0
@@ -91,7 +89,10 @@ async def test_the_hourly_prune_finds_rows_by_index(db):
         assert f"SCAN {table}" not in plan, f"{statement} -> {plan}"
 
 
-async def test_only_threads_of_tickets_not_done_are_kept_in_memory(db):
-    await ticket(db, "DONE", "closed", days_ago=5, thread=900)
+async def test_a_threads_ticket_is_found_by_index(db):
+    """Found by the growth and footprint benchmarks: a map of every thread was kept in memory for autocomplete."""
     await ticket(db, "OPEN", "open", days_ago=5, thread=901)
-    assert await FeedRepo(db).thread_tickets() == {901: "OPEN"}
+    assert await FeedRepo(db).ticket_for_thread(901) == "OPEN"
+    sql = "SELECT ticket_id FROM cards WHERE thread_id = ? LIMIT 1"
+    plan = " | ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, (901,)))
+    assert "cards_thread" in plan, plan

@@ -26,7 +26,6 @@ async def setup(bot: TicketBot) -> None:
         repo=services.feed,
         links=services.links,
         replies=services.replies,
-        threads=services.threads,
         names=services.names,
     )
     await bot.add_cog(
@@ -38,7 +37,6 @@ async def setup(bot: TicketBot) -> None:
             api=workspace.client,
             config=workspace.config,
             tickets=workspace.tickets,
-            threads=services.threads,
             actions=services.actions,
             events=services.events,
             reminders=Reminders(

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.api import SeriesClient, SeriesError, SeriesForbidden
-from bot.cache import ConfigCache, ThreadIndex, TicketCache
+from bot.cache import ConfigCache, TicketCache
 from bot.checks import admin_only
 from bot.checkup import REQUIRED_PERMISSIONS
 from bot.errors import InvalidInput
@@ -95,7 +95,6 @@ class Feed(commands.Cog):
         api: SeriesClient,
         config: ConfigCache,
         tickets: TicketCache,
-        threads: ThreadIndex,
         actions: StaffActions,
         events: EventRecorder,
         reminders: Reminders,
@@ -112,7 +111,6 @@ class Feed(commands.Cog):
         self.api = api
         self.config = config
         self.tickets = tickets
-        self.threads = threads
         self.actions = actions
         self.poll_seconds = poll_seconds
         self._failures = 0
@@ -127,7 +125,6 @@ class Feed(commands.Cog):
         return asyncio.get_running_loop().time()
 
     async def cog_load(self) -> None:
-        self.threads.load(await self.repo.thread_tickets())
         watch = self.poller.watch  # tickets that finished recently may still change on Series
         since = datetime.now(UTC).timestamp() - watch.window
         watch.load(await self.repo.recently_done(since=iso(datetime.fromtimestamp(since, UTC))))

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, NoReturn
 
 import discord
 
-from bot.cache import ThreadIndex
 from bot.models import Message, Ticket, TicketConfig
 from bot.names import Names
 from bot.render import (
@@ -71,7 +70,6 @@ class Publisher:
         repo: FeedRepo,
         links: StaffLinkRepo,
         replies: ReplyRepo,
-        threads: ThreadIndex,
         names: Names,
     ) -> None:
         self.client = client
@@ -79,7 +77,6 @@ class Publisher:
         self.links = links
         self.replies = replies
         self.names = names
-        self.threads = threads
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._problem_checked: dict[tuple[int, str], float] = {}
         self.backfill_guilds: set[int] = set()  # servers whose active tickets may lack a card
@@ -353,7 +350,6 @@ class Publisher:
         """The card's thread, opened if it has none. A thread problem is the ticket's, never the route's."""
         thread = await self._existing_thread(card)
         if thread is not None:
-            self.threads.add(thread.id, ticket.id)  # known again if the ticket was done and came back
             return thread  # posting in an archived thread unarchives it; _keep_thread_state archives it again
         name = thread_name(ticket)
         try:
@@ -373,7 +369,6 @@ class Publisher:
             message_id=card.message_id,
             thread_id=thread.id,
         )
-        self.threads.add(thread.id, ticket.id)
         return thread
 
     async def _retire_thread(self, old: Card, card_message: discord.Message) -> None:
