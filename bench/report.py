@@ -12,6 +12,7 @@ from .common import MARGIN, RATE, ROOT, SLOT_SECONDS, fmt, read_result
 OUT = ROOT / "BENCHMARKS.md"
 GOAL_RPS = 24.0
 GOAL_ACK_P99_MS = 250.0
+GOAL_TRACKING_MIB = 20.0  # issue 9: tracking 10,000 active tickets costs at most this much over idle
 
 
 def _ok(met: bool) -> str:
@@ -104,6 +105,13 @@ def render() -> str:  # noqa: C901 - one straight document
             f"| New ticket → card ≤ poll interval + 1 s ({lat['goal_s']:g} s at a {lat['poll_seconds']:g} s interval) | "
             f"median {fmt(lat['p50_s'], 2)} s, max {fmt(lat['max_s'], 2)} s | "
             f"{_ok(lat['max_s'] <= lat['goal_s'] and lat['cards_missing'] == 0)} |"
+        )
+    if fp and fp.get("tracked") == 10_000:
+        over = fp["rss_tracking_mb"] - fp["rss_idle_mb"]
+        add(
+            f"| Tracking 10,000 active tickets ≤ {GOAL_TRACKING_MIB:g} MiB over idle | +{fmt(over, 1)} MiB "
+            f"({fmt(fp['rss_idle_mb'], 1)} → {fmt(fp['rss_tracking_mb'], 1)} MiB; one run, ±1 MiB between runs) | "
+            f"{_ok(over <= GOAL_TRACKING_MIB)} |"
         )
     total = run.get("total_seconds")
     if total is not None:
