@@ -491,10 +491,13 @@ def check_pings(run: Run) -> None:
             for r in _ROLE.findall(body.get("content") or "")
             if r in [str(x) for x in allowed.get("roles") or []] or "roles" in (allowed.get("parse") or [])
         ]
-        if not pinged:
-            continue
         embeds = body.get("embeds") or []
         ticket_id = ((embeds[0].get("footer") or {}).get("text") or "") if embeds else ""
+        first_card = bool(ticket_id) and ticket_id not in run.model.carded
+        if ticket_id:
+            run.model.carded.add(ticket_id)
+        if not pinged:
+            continue
         channel_id = int(request.path.split("/")[2])
         info = infos.get(ticket_id)
         if channel_id not in channel_ids or info is None:
@@ -504,7 +507,11 @@ def check_pings(run: Run) -> None:
             note = (body.get("content") or "").split(">", 1)[-1].strip()
             # Allowed: once for the route that covered the ticket when it was created, and once per transfer into
             # a route with that role (whatever the note says: to that channel a transferred ticket is new).
-            first = role is not None and role in (info.creation_role, info.first_listed_role)
+            # ...or, on its first card, the role its route has now, if the route existed before the ticket did (a
+            # ticket whose card Discord refused until the route gained a role is still new to everyone there).
+            covering = run.model.route_for(run.world.fake.tickets.get(ticket_id, {}).get("Department", ""))
+            late = first_card and covering is not None and covering.role == role and covering.since < info.created
+            first = role is not None and (role in (info.creation_role, info.first_listed_role) or late)
             allowed = first + info.transfer_roles.count(role)
             run.pings[(ticket_id, role or "?")] += 1
             times = run.pings[(ticket_id, role or "?")]

@@ -270,7 +270,8 @@ class SetRoute(Op):
             await run.click_as_admin(result.response, offer[0])
         elif offer:
             exempt = frozenset(t.id for t in run.model.tickets)  # open before the route: they get no card
-        run.model.routes[department] = Route(self.channel, self.role, exempt)
+        since = old.since if old is not None else run.model.step
+        run.model.routes[department] = Route(self.channel, self.role, exempt, since)
         run.routes_changed()
 
 

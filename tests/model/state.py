@@ -72,6 +72,7 @@ class Route:
     # Tickets that existed when the route was set over open tickets and the admin didn't ask to post them: they
     # may have no card in it (one they already had still has to be right).
     exempt: frozenset[str] = frozenset()
+    since: int = 0  # the step that first set this department's route (changing it keeps it, as the bot does)
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Model:
     # so a later change to them is seen by its watch of finished tickets (within minutes, not at the next poll);
     # Converge checks them.
     seen_done: set[str] = field(default_factory=set)
+    carded: set[str] = field(default_factory=set)  # tickets that have had a card posted (anywhere)
     pending_429: tuple[str, int, int] | None = None  # while a 429 is armed: (kind, pauses, 429s answered) before
     texts: int = 0
     step: int = 0
