@@ -215,15 +215,25 @@ class Feed(commands.Cog):
         try:
             await self.publisher.sync_ticket(ticket, config=config)
         except TicketProblem as exc:
-            self._ticket_failed(ticket.id, str(exc))
+            await self._retry_later(ticket.id, str(exc))
             return False
         except Exception as exc:  # noqa: BLE001 - one ticket must never stop the feed for the others
             log.exception("Feed: unexpected failure showing %s", ticket.id)
-            self._ticket_failed(ticket.id, f"Something went wrong ({type(exc).__name__}).")
+            await self._retry_later(ticket.id, f"Something went wrong ({type(exc).__name__}).")
             return False
         if self.backoff.succeeded(ticket.id):
             log.info("Feed: %s is shown again", ticket.id)
         return True
+
+    async def _retry_later(self, ticket_id: str, problem: str) -> None:
+        """The ticket waits on its own back-off, and counts as changed until it is shown: a ticket that failed
+        while being backfilled (or refreshed after an action) may never change again, and the poll fetches only
+        changed ones."""
+        self._ticket_failed(ticket_id, problem)
+        try:
+            await self.repo.mark_unhandled(ticket_id=ticket_id)
+        except Exception:  # noqa: BLE001 - the back-off still holds; the next change brings it back anyway
+            log.exception("Feed: could not mark %s to be fetched again", ticket_id)
 
     def _ticket_failed(self, ticket_id: str, problem: str) -> None:
         failure = self.backoff.failed(ticket_id, problem)

@@ -78,6 +78,8 @@ NEW_DEFECTS = {
     "recovery_mention": "NEW: a reply recovered after a restart that fails, for a member with DMs closed, is lost",
     "recovery_unchecked": "NEW: a reply saved just before a crash is sent after the restart without any checks",
     "lost_answer_unchanged": "NEW: a claim/status/transfer whose answer was lost is reported as 'Nothing was changed'",
+    "backfill_refused": "NEW: a card refused (400) while Post all backfilled a ticket the feed had handled without a "
+    "card is never tried again",
     "restart_timer": "HARNESS: a Series config fault at a restart hung SimCord's settle (the client's retry pause "
     "was a real timer); the bot itself was fine",
     "first_sight_ping": "MODEL: a ticket first listed after its route moved and gained a role may ping it once (the "

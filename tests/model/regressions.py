@@ -326,6 +326,21 @@ NEW: tuple[Regression, ...] = (
         fixed=True,
     ),
     Regression(
+        "a_card_refused_during_post_all_is_never_retried",
+        "backfill_refused",
+        "NEW: the ticket was handled while no route covered it; its backfilled card was refused once, then forgotten",
+        (
+            RemoveRoute(dept=None),
+            SetRoute(dept="mod", channel="tickets", role=None, backfill=False),
+            Crash(point="mirror_unconfirmed", member=0, t=7),
+            DiscordFault(kind="card_400", at="support", t=6, times=2),
+            SetRoute(dept=None, channel="support", role="Support", backfill=True),
+            Poll(),
+        ),
+        inv.CardWrong,
+        fixed=True,
+    ),
+    Regression(
         "a_config_fault_across_a_restart",
         "restart_timer",
         "HARNESS: the config load at start retried on a real timer, which SimCord's restart could not settle",

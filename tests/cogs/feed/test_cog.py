@@ -324,3 +324,25 @@ async def test_finished_tickets_are_looked_at_less_and_less_often(routed: World)
     for _ in range(4 * 15):  # a quarter of an hour: at 1, 3, 7 and 15 minutes
         await poll(w)
     assert gets() - before == 4
+
+
+async def test_a_card_refused_while_posting_existing_tickets_is_retried(world: World):
+    """Defect (found by the model): with a route for another department, the feed handled a ticket no route
+    covered; an admin then added a route for it and pressed Post all, Discord refused that card (400), and since
+    the ticket didn't change again, nothing ever tried it again."""
+    w = world
+    other = w.guild.create_text_channel("mod-tickets")
+    await w.env.settle()
+    await w.admin.slash(other, "feed set", channel=other, department="moderation-dept")
+    tid = w.fake.create_ticket()["TicketId"]
+    await poll(w)  # no route covers it: handled, with no card
+    setup = await w.admin.slash(w.channel, "feed set", channel=w.channel)
+    w.env.inject_error(
+        "POST", f"/channels/{w.channel.id}/messages", status=400, code=50035, message="Invalid Form Body", times=1
+    )
+    await w.admin.click(setup.response, label="Post all 1")
+    await poll(w)
+    assert card_for(w.channel, tid) == []  # refused once
+    for _ in range(4):  # a minute: its own back-off is due
+        await poll(w)
+    assert len(card_for(w.channel, tid)) == 1
