@@ -324,6 +324,19 @@ class Run:
                 route = self.model.route_for(after)
                 if route is not None and route.role:
                     info.transfer_roles.append(route.role)
+                info.unseen_transfer = after
+            elif info.unseen_transfer is not None:
+                route = self.model.route_for(info.unseen_transfer)
+                if route is not None and route.role and route.role not in info.transfer_roles:
+                    info.transfer_roles.append(route.role)
+            if info.unseen_transfer is not None and self._bot_looked_at(info.id):
+                info.unseen_transfer = None
+
+    def _bot_looked_at(self, ticket_id: str) -> bool:
+        return any(
+            r.path in ("/tickets/list", f"/tickets/get/{ticket_id}")
+            for r in self.world.fake.requests[self.step.fake_start :]
+        )
 
     def routes_changed(self) -> None:
         self.model.route_snapshot = {tid: t["UpdatedAt"] for tid, t in self.world.fake.tickets.items()}

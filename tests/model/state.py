@@ -26,6 +26,9 @@ class TicketInfo:
     first_listed_role: str | None = None
     listed: bool = False
     transfer_roles: list[str] = field(default_factory=list)  # per transfer: the ping role covering the target
+    # A transfer the bot hasn't seen yet (it learns it at its next look): to the bot, the ticket moves into the
+    # route that covers the department *then*, which may have gained a role since.
+    unseen_transfer: str | None = None
 
 
 @dataclass
