@@ -79,6 +79,7 @@ class Publisher:
         self.names = names
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._problem_checked: dict[tuple[int, str], float] = {}
+        self._retry_scheduled: dict[tuple[int, str], float] = {}  # when each broken route's retry was last set up
         self.backfill_guilds: set[int] = set()  # servers whose active tickets may lack a card
 
     def route_changed(self, guild_id: int, department: str) -> None:
@@ -91,13 +92,21 @@ class Publisher:
         Discord refused is otherwise never posted: its ticket was handled, and it doesn't change), and every card
         handled while it was broken is fetched and edited again (an edit Discord refused, or one skipped while the
         route waited, would otherwise stay stale). A failure puts the retry 10 minutes off again: no storm."""
+        now = time.monotonic()
         for route in routes:
-            if route.problem is not None and self._retry_due(route):
-                self.backfill_guilds.add(route.guild_id)
-                if route.problem_at is not None:
-                    await self.repo.refetch_route_cards(
-                        guild_id=route.guild_id, channel_id=route.channel_id, since=route.problem_at
-                    )
+            key = (route.guild_id, route.department)
+            # Once per retry: until a post in that route is tried (and fails or works), the retry stays due, and
+            # scheduling it again every poll would rescan the guild's cards every 15 s.
+            if route.problem is None or not self._retry_due(route):
+                continue
+            if now - self._retry_scheduled.get(key, -PROBLEM_RETRY_SECONDS) < PROBLEM_RETRY_SECONDS:
+                continue
+            self._retry_scheduled[key] = now
+            self.backfill_guilds.add(route.guild_id)
+            if route.problem_at is not None:
+                await self.repo.refetch_route_cards(
+                    guild_id=route.guild_id, channel_id=route.channel_id, since=route.problem_at
+                )
 
     # -- one ticket --------------------------------------------------------------------------------------------
 
